@@ -1,0 +1,3 @@
+//! Genome input for dnalm (being written).
+pub mod error;
+pub use error::{Result, SeqError};
