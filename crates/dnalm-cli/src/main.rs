@@ -1,1 +1,87 @@
-fn main() {}
+//! `dnalm`: DNA as a language, from FASTA to results. This binary only
+//! parses arguments, wires the library crates together and prints; the
+//! domain logic lives in `dnalm-seq` and `dnalm-tokenizers`.
+
+mod args;
+mod cmd_corpus;
+mod cmd_quickstart;
+mod cmd_tfidf;
+mod cmd_tokenizer;
+mod input;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command, TokenizerCommand};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with exit 0; usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let name = cli.command.name();
+    init_logging(cli.quiet, cli.verbose);
+    progress::set_quiet(cli.quiet);
+    if let Some(j) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(j)
+            .build_global()
+        {
+            eprintln!("dnalm {name}: error: cannot start {j} threads: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let result = match cli.command {
+        Command::Corpus(a) => cmd_corpus::run(a),
+        Command::Tokenizer { command } => match command {
+            TokenizerCommand::Train(a) => cmd_tokenizer::train(a),
+            TokenizerCommand::Encode(a) => cmd_tokenizer::encode(a),
+            TokenizerCommand::Decode(a) => cmd_tokenizer::decode(a),
+            TokenizerCommand::Stats(a) => cmd_tokenizer::stats(a),
+            TokenizerCommand::Export(a) => cmd_tokenizer::export(a),
+        },
+        Command::Tfidf(a) => cmd_tfidf::run(a),
+        Command::Quickstart(a) => cmd_quickstart::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dnalm {name}: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A closed stdout (`dnalm ... | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.to_string().contains("Broken pipe")
+    })
+}
+
+fn init_logging(quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DNALM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .with_level(false)
+        .init();
+}

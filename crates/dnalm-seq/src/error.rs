@@ -13,7 +13,7 @@ pub enum SeqError {
     /// The file is not valid FASTA/FASTQ (no header, truncated gzip, ...).
     #[error("{path}: {msg}")]
     Parse { path: PathBuf, msg: String },
-    /// A byte that is not a nucleotide letter (A C G T U, IUPAC codes, N), upper or lower case.
+    /// A byte that is not a nucleotide letter (A C G T, N, IUPAC codes R Y S W K M B D H V), upper or lower case.
     #[error("{path}:{line}: record {record:?}: invalid character {shown} at position {pos} of the sequence", shown = show_byte(*byte))]
     InvalidChar {
         path: PathBuf,

@@ -30,6 +30,9 @@ pub enum TokError {
     },
     #[error(transparent)]
     Seq(#[from] dnalm_seq::SeqError),
+    /// A plot that could not be drawn (bad input or a drawing-backend failure).
+    #[error("plot: {0}")]
+    Plot(String),
 }
 
 pub type Result<T, E = TokError> = std::result::Result<T, E>;

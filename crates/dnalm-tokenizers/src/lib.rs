@@ -32,10 +32,11 @@ pub mod tfidf;
 pub mod varkmer;
 pub mod vocab;
 
-pub use bpe::{BpeModel, BpeTrainer, BpeTraining};
+pub use bpe::{BpeCorpus, BpeModel, BpeTrainer, BpeTraining, MergeStat};
 pub use error::{Result, TokError};
-pub use hybrid::HybridTokenizer;
+pub use hybrid::{HybridParts, HybridTokenizer};
 pub use kmer::{KmerOrder, KmerTokenizer, NonOverlappingKmerTokenizer};
+pub use spec::{AnyTokenizer, TokenizerSpec};
 pub use varkmer::VarKmerTokenizer;
 pub use vocab::{Encoding, Framing, Specials, Vocab, SPECIAL_TOKENS};
 

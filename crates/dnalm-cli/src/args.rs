@@ -1,0 +1,332 @@
+//! Command-line arguments (clap derive), with examples in every `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use dnalm_seq::{GapPolicy, SplitMode};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dnalm",
+    version,
+    about = "DNA as a language: tokenize genomes (k-mer, BPE, hybrid, variable k-mer) and study the tokens",
+    after_help = "Examples:\n  \
+      dnalm quickstart                               # demo genome -> corpus -> BPE-600 -> hybrid -> report\n  \
+      dnalm corpus genome.fa.gz --window 305 -o segments.txt\n  \
+      dnalm tokenizer train --kind bpe --merges 600 segments.txt -o bpe600.json\n  \
+      dnalm tokenizer encode -t bpe600.json segments.txt -o ids.txt\n  \
+      dnalm tokenizer export -t bpe600.json --out-dir hf/\n\n\
+      Inputs are FASTA/FASTQ (plain or gzip/bgzip), or text with one sequence per line; '-' or none is stdin."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Only warnings and errors on stderr; no progress bars.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More detail on stderr (-vv for even more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long, global = true, value_name = "N", value_parser = clap::value_parser!(usize))]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Cut genomes into windows: A/C/G/T only, coordinates kept, sampling and train/test splits.
+    #[command(after_help = "Examples:\n  \
+      dnalm corpus hg38.fa.gz --select-regex 'chr([1-9]|1[0-9]|2[0-2])' --window 305 -o segments.txt\n  \
+      dnalm corpus chr21.fa --window 510 --stride 1 --sample 500000 --seed 1 --format tsv -o windows.tsv\n  \
+      dnalm corpus genome.fa --window 305 --test-fraction 0.2 --split position --out-dir corpus/\n\n\
+      Windows never cross an N/IUPAC gap (--gaps split, the default); --gaps drop drops windows\n\
+      holding one; --gaps fail stops at the first. Lower-case (soft-masked) bases are upper-cased.")]
+    Corpus(CorpusArgs),
+    /// Train, apply, inspect and export tokenizers.
+    Tokenizer {
+        #[command(subcommand)]
+        command: TokenizerCommand,
+    },
+    /// tf-idf of k-mers over documents (one document per sequence); top-N table and bar chart.
+    #[command(after_help = "Examples:\n  \
+      dnalm tfidf promoters.txt --k 6 --top 100 --out-dir tfidf/\n\n\
+      tf(t,d) = f(t,d) / sum f(t',d); idf(t) = ln((1+n)/(1+df(t))) + 1; each document's vector\n\
+      is L2-normalised; k-mers are ranked by the sum of their normalised weights over documents.")]
+    Tfidf(TfidfArgs),
+    /// Run the whole pipeline on a seeded demonstration genome and write a report.
+    #[command(
+        after_help = "Example:\n  dnalm quickstart --out-dir dnalm-quickstart\n\n\
+      Generates a demonstration genome (or uses --genome), builds the 305-nt corpus, trains BPE-600,\n\
+      builds the hybrid 6-mer + BPE vocabulary, computes token statistics, plots and tf-idf,\n\
+      and writes report.md in the output folder."
+    )]
+    Quickstart(QuickstartArgs),
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Corpus(_) => "corpus",
+            Command::Tokenizer { command } => match command {
+                TokenizerCommand::Train(_) => "tokenizer train",
+                TokenizerCommand::Encode(_) => "tokenizer encode",
+                TokenizerCommand::Decode(_) => "tokenizer decode",
+                TokenizerCommand::Stats(_) => "tokenizer stats",
+                TokenizerCommand::Export(_) => "tokenizer export",
+            },
+            Command::Tfidf(_) => "tfidf",
+            Command::Quickstart(_) => "quickstart",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenizerCommand {
+    /// Train BPE / hybrid on a corpus, or build a k-mer tokenizer; writes a tokenizer file.
+    #[command(after_help = "Examples:\n  \
+      dnalm tokenizer train --kind bpe --merges 600 segments.txt -o bpe600.json --report-dir bpe600/\n  \
+      dnalm tokenizer train --kind hybrid --merges 600 segments.txt -o hybrid.json\n  \
+      dnalm tokenizer train --kind kmer --k 6 --order dnabert -o dnabert6.json\n  \
+      dnalm tokenizer train --kind varkmer --min-k 3 --max-k 8 --seed 1 -o dnavec.json\n\n\
+      BPE merges never cross a line, a record or an N/IUPAC gap. Ties between equally frequent\n\
+      pairs go to the pair of older tokens (smaller ids). A pair whose joined spelling is already\n\
+      a token is skipped, so every merge adds one new token.")]
+    Train(TrainArgs),
+    /// Encode sequences to token ids (one output line per gap-free piece).
+    #[command(after_help = "Examples:\n  \
+      dnalm tokenizer encode -t bpe600.json segments.txt -o ids.txt\n  \
+      dnalm tokenizer encode -t dnabert6.json genome.fa --format tsv --add-special-tokens --max-len 512")]
+    Encode(EncodeArgs),
+    /// Decode token ids (one line of space-separated ids per sequence) back to sequence.
+    #[command(
+        after_help = "Example:\n  dnalm tokenizer decode -t bpe600.json ids.txt -o segments.txt"
+    )]
+    Decode(DecodeArgs),
+    /// Token statistics: frequency table, rank-frequency and length plots, vocabulary use, imbalance.
+    #[command(
+        after_help = "Example:\n  dnalm tokenizer stats -t bpe600.json segments.txt --out-dir stats/"
+    )]
+    Stats(StatsArgs),
+    /// Export to Hugging Face files: tokenizer.json, tokenizer_config.json, vocab.txt.
+    #[command(
+        after_help = "Example:\n  dnalm tokenizer export -t bpe600.json --out-dir hf/\n\n\
+      BPE exports a full pipeline on raw sequence. k-mer schemes export a WordLevel vocabulary over\n\
+      whitespace: feed them space-separated k-mers, as DNABERT did (overlapping k-mers cannot be\n\
+      expressed as a tokenizer.json pipeline)."
+    )]
+    Export(ExportArgs),
+}
+
+/// How inputs are read (shared by the commands that read sequences).
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// FASTA/FASTQ (plain, gzip, bgzip) or text with one sequence per line; '-' or none = stdin.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// N and IUPAC codes: split at them, drop sequences/windows holding them, or fail.
+    #[arg(long, default_value = "split", value_parser = parse_gaps)]
+    pub gaps: GapPolicy,
+}
+
+fn parse_gaps(s: &str) -> Result<GapPolicy, String> {
+    s.parse::<GapPolicy>().map_err(|e| e.to_string())
+}
+
+fn parse_split(s: &str) -> Result<SplitMode, String> {
+    s.parse::<SplitMode>().map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CorpusFormat {
+    /// One sequence per line.
+    Lines,
+    /// TSV with header record, start, end, sequence (0-based, half-open).
+    Tsv,
+}
+
+#[derive(Debug, Args)]
+pub struct CorpusArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output file (default stdout; '.gz' compresses).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Window length in nt; 0 = whole gap-free runs.
+    #[arg(long, default_value_t = 0)]
+    pub window: usize,
+    /// Step between window starts (default: the window length, i.e. no overlap).
+    #[arg(long)]
+    pub stride: Option<usize>,
+    /// Skip runs or windows shorter than this.
+    #[arg(long, default_value_t = 1)]
+    pub min_len: usize,
+    /// Keep a final, shorter window at the end of each run (if >= --min-len).
+    #[arg(long)]
+    pub keep_tail: bool,
+    /// Keep only records with these names (repeatable).
+    #[arg(long = "select", value_name = "NAME")]
+    pub select: Vec<String>,
+    /// Keep only records whose whole name matches this regex, e.g. 'chr([1-9]|1[0-9]|2[0-2])'.
+    #[arg(long, value_name = "REGEX")]
+    pub select_regex: Option<String>,
+    /// Keep a uniform random sample of N windows (in genome order).
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Seed for sampling and splitting.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value_t = CorpusFormat::Lines)]
+    pub format: CorpusFormat,
+    /// Hold out this fraction as a test set (needs --out-dir: writes train.* and test.*).
+    #[arg(long, value_name = "F")]
+    pub test_fraction: Option<f64>,
+    /// position: blocks of the genome go to train or test, so no test window overlaps a
+    /// training window; random: each window independently (windows may overlap across the split).
+    #[arg(long, default_value = "position", value_parser = parse_split)]
+    pub split: SplitMode,
+    /// Block length for --split position.
+    #[arg(long, default_value_t = 100_000)]
+    pub block_len: u64,
+    /// Output folder for --test-fraction.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Bpe,
+    Hybrid,
+    Kmer,
+    KmerNonoverlap,
+    Varkmer,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, value_enum, default_value_t = Kind::Bpe)]
+    pub kind: Kind,
+    /// Tokenizer file to write (dnalm JSON).
+    #[arg(short, long, default_value = "tokenizer.dnalm.json")]
+    pub output: PathBuf,
+    /// BPE merge cycles (GROVER's BPE-600).
+    #[arg(long, default_value_t = 600)]
+    pub merges: usize,
+    /// k for k-mer schemes and the k-mer half of the hybrid.
+    #[arg(long, default_value_t = 6)]
+    pub k: usize,
+    /// k-mer vocabulary order: lex (A,C,G,T) or dnabert (A,T,C,G, matching DNABERT's vocab.txt).
+    #[arg(long, default_value = "lex")]
+    pub order: String,
+    /// Hybrid segment length in nt.
+    #[arg(long, default_value_t = 305)]
+    pub segment_len: usize,
+    /// Variable k-mer: smallest and largest k.
+    #[arg(long, default_value_t = 3)]
+    pub min_k: usize,
+    #[arg(long, default_value_t = 8)]
+    pub max_k: usize,
+    /// Seed for the variable k-mer draws.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Also write merges.tsv, token_counts.tsv and training.json here.
+    #[arg(long)]
+    pub report_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EncodeFormat {
+    /// Space-separated ids, one line per piece.
+    Ids,
+    /// Space-separated token strings.
+    Tokens,
+    /// TSV: record, start, end, ids.
+    Tsv,
+}
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Tokenizer file (dnalm JSON, Hugging Face tokenizer.json, or DNABERT vocab.txt).
+    #[arg(short, long)]
+    pub tokenizer: PathBuf,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = EncodeFormat::Ids)]
+    pub format: EncodeFormat,
+    /// Wrap each piece in [CLS] ... [SEP].
+    #[arg(long)]
+    pub add_special_tokens: bool,
+    /// Pad with [PAD] / truncate to this many ids.
+    #[arg(long)]
+    pub max_len: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// Lines of space-separated ids; '-' or none = stdin.
+    pub input: Option<PathBuf>,
+    #[arg(short, long)]
+    pub tokenizer: PathBuf,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(short, long)]
+    pub tokenizer: PathBuf,
+    /// Folder for frequencies.tsv, summary.tsv, stats.json and the SVG plots.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(short, long)]
+    pub tokenizer: PathBuf,
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// model_max_length written to tokenizer_config.json.
+    #[arg(long, default_value_t = 512)]
+    pub model_max_length: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct TfidfArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, default_value_t = 6)]
+    pub k: usize,
+    /// How many top k-mers to report.
+    #[arg(long, default_value_t = 100)]
+    pub top: usize,
+    /// Table output (default stdout).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Also write tfidf.tsv and tfidf_top.svg here.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QuickstartArgs {
+    #[arg(long, default_value = "dnalm-quickstart")]
+    pub out_dir: PathBuf,
+    /// Use this genome instead of the generated demonstration genome.
+    #[arg(long)]
+    pub genome: Option<PathBuf>,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Demonstration genome: number of records and length of each.
+    #[arg(long, default_value_t = 3)]
+    pub records: usize,
+    #[arg(long, default_value_t = 1_000_000)]
+    pub record_len: usize,
+    #[arg(long, default_value_t = 600)]
+    pub merges: usize,
+}

@@ -1,0 +1,228 @@
+//! `dnalm quickstart`: the whole pipeline on a built-in default, into one
+//! folder with a Markdown report. It calls the same code as the commands.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use dnalm_seq::synth::{demo_genome, to_fasta, DemoGenome};
+use dnalm_seq::{GapPolicy, Output, SplitMode};
+use dnalm_tokenizers::{AnyTokenizer, HybridTokenizer, KmerOrder, KmerTokenizer, Tokenizer};
+use tracing::info;
+
+use crate::args::{CorpusArgs, CorpusFormat, InputArgs, QuickstartArgs};
+use crate::{cmd_corpus, cmd_tfidf, cmd_tokenizer};
+
+pub fn run(a: QuickstartArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let dir = &a.out_dir;
+    cmd_tokenizer::create_dir(dir)?;
+    let mut md = String::new();
+    writeln!(md, "# dnalm quickstart report\n")?;
+
+    // 1. Genome.
+    let genome: PathBuf = match &a.genome {
+        Some(g) => {
+            writeln!(md, "Genome: `{}` (given with --genome).\n", g.display())?;
+            g.clone()
+        }
+        None => {
+            let p = DemoGenome {
+                records: a.records,
+                record_len: a.record_len,
+                seed: a.seed,
+            };
+            let recs = demo_genome(&p);
+            let path = dir.join("genome.fa.gz");
+            let mut out = Output::create(Some(&path))?;
+            out.write_all(&to_fasta(&recs, 60))?;
+            out.finish()?;
+            let total: usize = recs.iter().map(|r| r.seq.len()).sum();
+            let n = recs
+                .iter()
+                .flat_map(|r| &r.seq)
+                .filter(|&&b| b == b'N')
+                .count();
+            let lower = recs
+                .iter()
+                .flat_map(|r| &r.seq)
+                .filter(|b| b.is_ascii_lowercase())
+                .count();
+            info!(
+                "demonstration genome: {} records, {total} bp -> {}",
+                recs.len(),
+                path.display()
+            );
+            writeln!(
+                md,
+                "Genome: a seeded demonstration genome (seed {}): {} records, {total} bp, \
+                 {n} N, {:.1}% soft-masked repeats (lower case), written to `genome.fa.gz`. \
+                 It is synthetic (Markov background with CpG depletion, mutated repeat copies, \
+                 microsatellites, TATA-box promoter-like regions, N gaps); run with \
+                 `--genome FASTA` for a real one.\n",
+                a.seed,
+                recs.len(),
+                100.0 * lower as f64 / total as f64
+            )?;
+            path
+        }
+    };
+
+    // 2. Corpus: 305-nt windows on A/C/G/T runs.
+    let segments = dir.join("corpus").join("segments.txt");
+    cmd_tokenizer::create_dir(&dir.join("corpus"))?;
+    cmd_corpus::run(CorpusArgs {
+        input: InputArgs {
+            inputs: vec![genome.clone()],
+            gaps: GapPolicy::Split,
+        },
+        output: Some(segments.clone()),
+        window: 305,
+        stride: None,
+        min_len: 1,
+        keep_tail: false,
+        select: Vec::new(),
+        select_regex: None,
+        sample: None,
+        seed: a.seed,
+        format: CorpusFormat::Lines,
+        test_fraction: None,
+        split: SplitMode::Position { block_len: 100_000 },
+        block_len: 100_000,
+        out_dir: None,
+    })
+    .context("building the corpus")?;
+    let inputs = vec![segments.clone()];
+    let n_segments = std::fs::read(&segments)
+        .with_context(|| format!("cannot read {}", segments.display()))?
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    writeln!(
+        md,
+        "Corpus: {n_segments} non-overlapping 305-nt segments of A/C/G/T (windows never cross an N gap; \
+         soft-masked bases upper-cased): `corpus/segments.txt`.\n"
+    )?;
+
+    // 3. BPE and the hybrid vocabulary.
+    let tokdir = dir.join("tokenizers");
+    cmd_tokenizer::create_dir(&tokdir)?;
+    let corpus = cmd_tokenizer::bpe_corpus(&inputs, GapPolicy::Split)?;
+    let (training, report) = cmd_tokenizer::train_bpe(corpus, a.merges)?;
+    let bpe = AnyTokenizer::Bpe(training.model.clone());
+    let bpe_path = tokdir.join(format!("bpe{}.dnalm.json", a.merges));
+    cmd_tokenizer::write_file(&bpe_path, bpe.to_json(Some(report.clone())).as_bytes())?;
+    let hybrid = HybridTokenizer::new(training.model.clone(), 6, 305)?;
+    let parts = hybrid.parts();
+    let hybrid = AnyTokenizer::Hybrid(Box::new(hybrid));
+    cmd_tokenizer::write_file(
+        &tokdir.join("hybrid.dnalm.json"),
+        hybrid.to_json(None).as_bytes(),
+    )?;
+    let kmer = AnyTokenizer::Kmer(KmerTokenizer::new(6, KmerOrder::Lexicographic)?);
+    cmd_tokenizer::write_file(
+        &tokdir.join("kmer6.dnalm.json"),
+        kmer.to_json(None).as_bytes(),
+    )?;
+    let hf_dir = dir.join("hf").join(format!("bpe{}", a.merges));
+    cmd_tokenizer::create_dir(&hf_dir)?;
+    for (name, contents) in bpe.hf_files(512) {
+        cmd_tokenizer::write_file(&hf_dir.join(name), contents.as_bytes())?;
+    }
+    let vocab = training.model.vocab();
+    let used = training.token_counts.iter().filter(|&&c| c > 0).count();
+    writeln!(md, "## BPE-{}\n", a.merges)?;
+    writeln!(
+        md,
+        "- {} tokens: 5 specials + 4 bases + {} merges; {used} of {} non-special tokens used on the corpus\n\
+         - mean token length {:.2} nt (vocabulary), {:.2} nt per token on the corpus\n\
+         - \"CG\" is {}a token; {} 6-mer tokens\n\
+         - trained in {:.2} s; merges and counts in `tokenizers/bpe{}.dnalm.json`; Hugging Face files in `hf/bpe{}/`\n",
+        vocab.len(),
+        training.merges.len(),
+        vocab.len() - 5,
+        report["mean_token_length"].as_f64().unwrap_or(f64::NAN),
+        report["nt_per_token"].as_f64().unwrap_or(f64::NAN),
+        if vocab.id("CG").is_some() { "" } else { "not " },
+        report["six_mer_tokens"],
+        report["seconds"].as_f64().unwrap_or(f64::NAN),
+        a.merges,
+        a.merges,
+    )?;
+    writeln!(
+        md,
+        "First merges (rank: left + right -> token, pair count):\n"
+    )?;
+    for (r, m) in training.merges.iter().take(10).enumerate() {
+        writeln!(
+            md,
+            "- {r}: {} + {} -> {} ({})",
+            vocab.token(m.left)?,
+            vocab.token(m.right)?,
+            vocab.token(m.result)?,
+            m.pair_count
+        )?;
+    }
+    writeln!(md, "\n## Hybrid vocabulary (6-mers + BPE-{})\n", a.merges)?;
+    writeln!(
+        md,
+        "{} specials + {} 6-mers + {} BPE tokens that are not 6-mers = **{}** tokens \
+         ({} BPE tokens spell a 6-mer and share its id). The publication reports 4461 on its corpus; \
+         the BPE part depends on the corpus, so dnalm does not pad or trim to reach it.\n",
+        parts.specials, parts.kmers, parts.bpe_added, parts.total, parts.bpe_shared_with_kmers
+    )?;
+
+    // 4. Token statistics for three schemes.
+    writeln!(md, "## Token statistics on the corpus\n")?;
+    writeln!(
+        md,
+        "| tokenizer | vocabulary | used | tokens per segment | nt per token | normalised entropy | Gini |\n|---|---|---|---|---|---|---|"
+    )?;
+    for (name, tok) in [("bpe", &bpe), ("hybrid", &hybrid), ("kmer6", &kmer)] {
+        let st = cmd_tokenizer::compute_stats(tok, &inputs, GapPolicy::Split)?;
+        cmd_tokenizer::write_stats(&dir.join("stats").join(name), tok, &st)?;
+        let v = serde_json::to_value(&st)?;
+        let f = |k: &str| {
+            v[k].as_f64()
+                .map_or("NA".to_string(), |x| format!("{x:.3}"))
+        };
+        writeln!(
+            md,
+            "| {name} | {} | {} | {:.1} | {} | {} | {} |",
+            v["vocab_size"],
+            v["used_tokens"],
+            v["total_tokens"].as_f64().unwrap_or(0.0) / n_segments.max(1) as f64,
+            f("nucleotides_per_token"),
+            f("entropy_normalized"),
+            f("gini"),
+        )?;
+    }
+    writeln!(md)?;
+    for name in ["bpe", "hybrid", "kmer6"] {
+        writeln!(
+            md,
+            "![{name} rank-frequency](stats/{name}/rank_frequency.svg) ![{name} lengths](stats/{name}/length_distribution.svg)\n"
+        )?;
+    }
+
+    // 5. tf-idf of 6-mers over the segments.
+    let tf = cmd_tfidf::compute(&inputs, GapPolicy::Split, 6, 100)?;
+    cmd_tfidf::write_outputs(&dir.join("tfidf"), &tf, 6)?;
+    writeln!(
+        md,
+        "## tf-idf of 6-mers ({} documents)\n\nTop 10 by summed L2-normalised tf-idf (full table `tfidf/tfidf.tsv`):\n",
+        tf.documents
+    )?;
+    for s in tf.top.iter().take(10) {
+        writeln!(md, "- {} (df {}, sum {:.3})", s.kmer, s.df, s.sum_tfidf)?;
+    }
+    writeln!(md, "\n![tf-idf](tfidf/tfidf_top.svg)\n")?;
+    writeln!(md, "Finished in {:.1} s.", t0.elapsed().as_secs_f64())?;
+    let report_path = dir.join("report.md");
+    cmd_tokenizer::write_file(&report_path, md.as_bytes())?;
+    info!("report: {}", report_path.display());
+    let _: &Path = dir;
+    Ok(())
+}
