@@ -43,6 +43,12 @@ pub enum Command {
       holding one; --gaps fail stops at the first. Lower-case (soft-masked) bases are upper-cased.")]
     Corpus(CorpusArgs),
     /// Train, apply, inspect and export tokenizers.
+    #[command(after_help = "Examples:\n  \
+      dnalm tokenizer train --kind bpe --merges 600 segments.txt -o bpe600.json\n  \
+      dnalm tokenizer encode -t bpe600.json segments.txt -o ids.txt\n  \
+      dnalm tokenizer decode -t bpe600.json ids.txt\n  \
+      dnalm tokenizer stats -t bpe600.json segments.txt --out-dir stats/\n  \
+      dnalm tokenizer export -t bpe600.json --out-dir hf/")]
     Tokenizer {
         #[command(subcommand)]
         command: TokenizerCommand,
@@ -170,8 +176,8 @@ pub struct CorpusArgs {
     #[arg(long, value_name = "REGEX")]
     pub select_regex: Option<String>,
     /// Keep a uniform random sample of N windows (in genome order).
-    #[arg(long, value_name = "N")]
-    pub sample: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample: Option<u64>,
     /// Seed for sampling and splitting.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -260,8 +266,8 @@ pub struct EncodeArgs {
     #[arg(long)]
     pub add_special_tokens: bool,
     /// Pad with [PAD] / truncate to this many ids.
-    #[arg(long)]
-    pub max_len: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_len: Option<u64>,
 }
 
 #[derive(Debug, Args)]

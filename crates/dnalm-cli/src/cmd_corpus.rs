@@ -95,7 +95,7 @@ pub fn run(a: CorpusArgs) -> Result<()> {
     }
 
     let pb = progress::spinner("reading");
-    let mut reservoir = a.sample.map(|n| Reservoir::<Kept>::new(n, a.seed));
+    let mut reservoir = a.sample.map(|n| Reservoir::<Kept>::new(n as usize, a.seed));
     let (mut records, mut selected, mut bases, mut windows, mut dropped) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
     input::for_each(&a.input.inputs, |path: &Path, _, item| {

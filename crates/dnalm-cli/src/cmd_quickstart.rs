@@ -139,7 +139,7 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
         "- {} tokens: 5 specials + 4 bases + {} merges; {used} of {} non-special tokens used on the corpus\n\
          - mean token length {:.2} nt (vocabulary), {:.2} nt per token on the corpus\n\
          - \"CG\" is {}a token; {} 6-mer tokens\n\
-         - trained in {:.2} s; merges and counts in `tokenizers/bpe{}.dnalm.json`; Hugging Face files in `hf/bpe{}/`\n",
+         - merges and counts in `tokenizers/bpe{}.dnalm.json`; Hugging Face files in `hf/bpe{}/`\n",
         vocab.len(),
         training.merges.len(),
         vocab.len() - 5,
@@ -147,7 +147,6 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
         report["nt_per_token"].as_f64().unwrap_or(f64::NAN),
         if vocab.id("CG").is_some() { "" } else { "not " },
         report["six_mer_tokens"],
-        report["seconds"].as_f64().unwrap_or(f64::NAN),
         a.merges,
         a.merges,
     )?;

@@ -15,6 +15,8 @@ use rayon::prelude::*;
 use serde_json::json;
 use tracing::info;
 
+use clap::ValueEnum;
+
 use crate::args::{DecodeArgs, EncodeArgs, EncodeFormat, ExportArgs, Kind, StatsArgs, TrainArgs};
 use crate::input;
 use crate::progress;
@@ -93,7 +95,6 @@ pub fn train_bpe(corpus: BpeCorpus, merges: usize) -> Result<(BpeTraining, serde
         "six_mer_tokens": six,
         "has_cg_token": has_cg,
         "skipped_duplicate_pairs": t.skipped_pairs,
-        "seconds": secs,
         "tie_break": "higher count; then smaller left id; then smaller right id (older tokens win)",
     });
     Ok((t, report))
@@ -128,13 +129,29 @@ fn write_bpe_report(dir: &Path, t: &BpeTraining, report: &serde_json::Value) -> 
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {
+    let kind_name = a
+        .kind
+        .to_possible_value()
+        .map_or(String::new(), |v| v.get_name().to_string());
     let needs_corpus = matches!(a.kind, Kind::Bpe | Kind::Hybrid);
     if !needs_corpus && !a.input.inputs.is_empty() {
-        bail!(
-            "--kind {:?} needs no training corpus; drop the inputs",
-            a.kind
-        );
+        bail!("--kind {kind_name} needs no training corpus; drop the inputs");
     }
+    // Check everything that can be checked before a long training run, and
+    // open the output first, so a bad path or parameter fails at once and
+    // leaves no report behind.
+    if a.kind == Kind::Hybrid {
+        KmerTokenizer::new(a.k, KmerOrder::Lexicographic)?;
+        if a.segment_len < a.k {
+            bail!(
+                "--segment-len {} is shorter than --k {}",
+                a.segment_len,
+                a.k
+            );
+        }
+    }
+    BpeTrainer::new(a.merges)?;
+    let mut out = Output::create(Some(&a.output))?;
     let (tok, report) = match a.kind {
         Kind::Kmer => (
             AnyTokenizer::Kmer(KmerTokenizer::new(a.k, a.order.parse::<KmerOrder>()?)?),
@@ -175,11 +192,13 @@ pub fn train(a: TrainArgs) -> Result<()> {
         tok.vocab().len(),
         a.output.display()
     );
-    let mut out = Output::create(Some(&a.output))?;
     out.write_all(tok.to_json(report).as_bytes())?;
     out.finish()?;
     Ok(())
 }
+
+/// What `encode_batches` calls with each batch and its ids.
+type BatchFn<'a> = dyn FnMut(&[Piece], Vec<Vec<u32>>) -> Result<()> + 'a;
 
 /// A gap-free piece of an input sequence.
 struct Piece {
@@ -200,9 +219,7 @@ fn encode_batches(
     const BATCH_NT: usize = 8 << 20;
     let mut batch: Vec<Piece> = Vec::new();
     let mut nt = 0usize;
-    let flush = |batch: &mut Vec<Piece>,
-                 f: &mut dyn FnMut(&[Piece], Vec<Vec<u32>>) -> Result<()>|
-     -> Result<()> {
+    let flush = |batch: &mut Vec<Piece>, f: &mut BatchFn<'_>| -> Result<()> {
         let ids = batch
             .par_iter()
             .map(|p| {
@@ -246,7 +263,7 @@ pub fn encode(a: EncodeArgs) -> Result<()> {
     let tok = AnyTokenizer::load(&a.tokenizer)?;
     let framing = Framing {
         add_special_tokens: a.add_special_tokens,
-        max_len: a.max_len,
+        max_len: a.max_len.map(|m| m as usize),
     };
     let mut out = Output::create(a.output.as_deref())?;
     if a.format == EncodeFormat::Tsv {

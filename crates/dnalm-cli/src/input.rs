@@ -80,7 +80,14 @@ pub fn for_each(
         match first {
             None => bail!("{}: empty input: no sequences", display(&path)),
             Some(b'>') | Some(b'@') => {
-                let mut fx = FastxReader::from_reader(&display(&path), reader)?;
+                // From a file, let the FASTA reader open it again: it names
+                // gzip faults (truncation) better than a stream can.
+                let mut fx = if path == Path::new("-") {
+                    FastxReader::from_reader(&display(&path), reader)?
+                } else {
+                    drop(reader);
+                    FastxReader::open(&path)?
+                };
                 while let Some(rec) = fx.next_record() {
                     let Record { id, seq, line, .. } = rec?;
                     f(
@@ -197,12 +204,12 @@ pub fn pieces(path: &Path, item: &SeqItem, gaps: GapPolicy) -> Result<Vec<std::o
     match gaps {
         GapPolicy::Split => Ok(acgt_runs(&item.seq)),
         GapPolicy::Drop => Ok(if item.seq.iter().all(|&b| dnalm_seq::is_acgt(b)) {
-            vec![0..item.seq.len()]
+            std::iter::once(0..item.seq.len()).collect()
         } else {
             Vec::new()
         }),
         GapPolicy::Fail => match item.seq.iter().position(|&b| !dnalm_seq::is_acgt(b)) {
-            None => Ok(vec![0..item.seq.len()]),
+            None => Ok(std::iter::once(0..item.seq.len()).collect()),
             Some(pos) => bail!(
                 "{}:{}: record {:?}: {:?} at position {pos} (not A/C/G/T); use --gaps split or --gaps drop",
                 display(path),

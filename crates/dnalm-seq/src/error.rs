@@ -4,7 +4,8 @@ use std::path::PathBuf;
 /// says where: the file, and where it applies the line and record.
 #[derive(Debug, thiserror::Error)]
 pub enum SeqError {
-    #[error("{path}: {source}")]
+    /// Displays the path; the I/O error is the `source` (printed by `{:#}`).
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -39,6 +40,9 @@ pub enum SeqError {
         base: u8,
         pos: u64,
     },
+    /// An output whose directory does not exist.
+    #[error("cannot write {path}: directory {dir} does not exist")]
+    MissingDir { path: PathBuf, dir: PathBuf },
     /// A parameter out of range (window length 0, split fraction > 1, bad regex, ...).
     #[error("invalid parameter: {0}")]
     Param(String),

@@ -54,6 +54,9 @@ impl AtomicFile {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
+        if !dir.is_dir() {
+            return Err(SeqError::MissingDir { path: dest, dir });
+        }
         let tmp = builder.tempfile_in(&dir).map_err(io_err(&dest))?;
         Ok(Self { tmp, dest })
     }
@@ -525,12 +528,11 @@ mod tests {
     }
 
     #[test]
-    fn missing_directory_is_an_io_error_naming_the_file() {
+    fn missing_directory_is_an_error_naming_the_file_and_directory() {
         let err = Output::create(Some(Path::new("/nonexistent-dir/x.tsv"))).unwrap_err();
-        match err {
-            SeqError::Io { path, .. } => assert_eq!(path, Path::new("/nonexistent-dir/x.tsv")),
-            other => panic!("{other:?}"),
-        }
+        let msg = err.to_string();
+        assert!(msg.contains("/nonexistent-dir/x.tsv"), "{msg}");
+        assert!(msg.contains("does not exist"), "{msg}");
     }
 
     #[test]

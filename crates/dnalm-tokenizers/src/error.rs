@@ -22,7 +22,8 @@ pub enum TokError {
     /// Ids that cannot be decoded back into one sequence.
     #[error("cannot decode: {0}")]
     Decode(String),
-    #[error("{path}: {source}")]
+    /// Displays the path; the I/O error is the `source` (printed by `{:#}`).
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]

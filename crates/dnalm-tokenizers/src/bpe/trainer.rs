@@ -1,13 +1,14 @@
 //! The BPE trainer: corpus statistics and the merge loop.
 //!
-//! Memory is the design constraint (a genome is large): the corpus lives in
-//! one `u16` array, two bytes per base, where a token occupies the positions
-//! of its bases. The first position holds the token id; the last holds a
-//! back-offset to the first (so the previous token can be found from any
-//! token start); the rest are marked interior. Segments are separated by a
-//! `0` ([PAD], never a BPE token). Each pair keeps the list of positions where
-//! it occurred; lists go stale as merges happen and are checked on use and
-//! compacted when they grow, so they stay near four bytes per base.
+//! Speed and memory come from locality. The corpus is held as token ids,
+//! two bytes per base, in blocks of whole segments (each segment followed by
+//! a `0` separator, the `[PAD]` id, which never pairs). A merge cycle scans
+//! every block for the chosen pair with a branch-free (vectorisable) search
+//! and rewrites the block in place, so the array shrinks as tokens grow and
+//! every access is sequential. Pair counts are kept exactly and updated
+//! incrementally: each merge changes the counts of the pairs around it, and a
+//! lazily-updated heap finds the next best pair. The two halves of the block
+//! list are processed on two threads, each with its own count deltas.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -18,16 +19,12 @@ use super::{BpeModel, FIRST_BASE_ID};
 use crate::error::{Result, TokError};
 use crate::vocab::Vocab;
 
-/// Separator between segments; also the `[PAD]` id, which never pairs.
+/// Separator after each segment; also the `[PAD]` id, which never pairs.
 const SEP: u16 = 0;
-/// High bit: this position is not the start of a token.
-const NON_START: u16 = 0x8000;
-/// Back-offset too large for 15 bits: look it up in the side table.
-const LONG_TAIL: u16 = 0xFFFF;
-/// Token ids must stay below the high bit.
-const MAX_ID: u32 = 0x7FFF;
-/// Largest back-offset stored inline (0x7FFF is taken by `LONG_TAIL`).
-const MAX_OFFSET: usize = 0x7FFF;
+/// Token ids are stored as u16.
+const MAX_ID: u32 = u16::MAX as u32 - 1;
+/// Blocks are filled with whole segments up to about this many symbols.
+const BLOCK: usize = 1 << 14;
 
 /// One merge cycle of a training run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -44,7 +41,7 @@ pub struct MergeStat {
 }
 
 /// Trains a BPE model. Holds only the parameters; the corpus statistics live
-/// inside one call of [`BpeTrainer::train`].
+/// in a [`BpeCorpus`] consumed by one training run.
 #[derive(Debug, Clone)]
 pub struct BpeTrainer {
     merges: usize,
@@ -69,10 +66,10 @@ pub struct BpeTraining {
 impl BpeTrainer {
     /// A trainer for `merges` merge cycles (GROVER's BPE-600 is 600).
     pub fn new(merges: usize) -> Result<BpeTrainer> {
-        if merges as u32 > MAX_ID - FIRST_BASE_ID - 4 {
+        let max = (MAX_ID - FIRST_BASE_ID - 4) as usize;
+        if merges > max {
             return Err(TokError::Param(format!(
-                "{merges} merges asked; at most {} are supported",
-                MAX_ID - FIRST_BASE_ID - 4
+                "{merges} merges asked; at most {max} are supported"
             )));
         }
         Ok(BpeTrainer { merges })
@@ -121,30 +118,35 @@ impl BpeTrainer {
 
     fn train_corpus_inner(
         &self,
-        corpus: BpeCorpus,
+        mut corpus: BpeCorpus,
         keep: bool,
     ) -> Result<(BpeTraining, Vec<Vec<u32>>)> {
-        let mut corpus = corpus.0;
         if corpus.bases == 0 {
             return Err(TokError::Param(
                 "the BPE training corpus holds no A/C/G/T bases".into(),
             ));
         }
-        let (merges, skipped) = corpus.run(self.merges)?;
-        let tokens = corpus.tokens.clone();
+        let mut state = Merger::new(&mut corpus, self.merges);
+        let (merges, skipped) = state.run(&mut corpus, self.merges)?;
+        let tokens = state.tokens;
         let merge_pairs: Vec<(u32, u32)> = merges.iter().map(|m| (m.left, m.right)).collect();
         let vocab = Vocab::with_specials(tokens.iter().skip(FIRST_BASE_ID as usize).cloned())?;
         let model = BpeModel::from_vocab_merges(vocab, &merge_pairs)?;
         let mut token_counts = vec![0u64; tokens.len()];
         let mut segmented = Vec::new();
-        corpus.for_each_segment(|seg| {
-            for &id in seg {
-                token_counts[id as usize] += 1;
+        for block in &corpus.blocks {
+            for seg in block[1..].split(|&s| s == SEP) {
+                if seg.is_empty() {
+                    continue;
+                }
+                for &id in seg {
+                    token_counts[id as usize] += 1;
+                }
+                if keep {
+                    segmented.push(seg.iter().map(|&s| s as u32).collect());
+                }
             }
-            if keep {
-                segmented.push(seg.to_vec());
-            }
-        });
+        }
         Ok((
             BpeTraining {
                 model,
@@ -159,27 +161,64 @@ impl BpeTrainer {
     }
 }
 
-/// A training corpus filled segment by segment (for streaming input). Holds
+/// A training corpus filled segment by segment (for streaming input):
 /// two bytes per base.
 #[derive(Debug)]
-pub struct BpeCorpus(Corpus);
+pub struct BpeCorpus {
+    /// Each block: `[SEP, seg, SEP, seg, SEP, ...]`.
+    blocks: Vec<Vec<u16>>,
+    segments: u64,
+    bases: u64,
+}
 
 impl BpeCorpus {
     pub fn new() -> BpeCorpus {
-        BpeCorpus(Corpus::new())
+        BpeCorpus {
+            blocks: Vec::new(),
+            segments: 0,
+            bases: 0,
+        }
     }
 
     /// Add one segment: upper-case A/C/G/T; merges never cross into the next.
     pub fn push(&mut self, seg: &[u8]) -> Result<()> {
-        self.0.push(seg)
+        if seg.is_empty() {
+            return Ok(());
+        }
+        // A block never reallocates: a segment that does not fit starts a
+        // new block (sized for it if it is longer than a block).
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|b| b.len() + seg.len() < b.capacity());
+        if !fits {
+            let mut b = Vec::with_capacity(BLOCK.max(seg.len() + 2));
+            b.push(SEP);
+            self.blocks.push(b);
+        }
+        let block = self.blocks.last_mut().expect("a block exists");
+        let start = block.len();
+        for (pos, &b) in seg.iter().enumerate() {
+            match crate::base_code(b) {
+                Some(code) => block.push(FIRST_BASE_ID as u16 + code as u16),
+                None => {
+                    block.truncate(start);
+                    return Err(TokError::InvalidBase { byte: b, pos });
+                }
+            }
+        }
+        block.push(SEP);
+        self.segments += 1;
+        self.bases += seg.len() as u64;
+        Ok(())
     }
 
     pub fn segments(&self) -> u64 {
-        self.0.segments
+        self.segments
     }
 
     pub fn bases(&self) -> u64 {
-        self.0.bases
+        self.bases
     }
 }
 
@@ -207,227 +246,259 @@ impl PartialOrd for Candidate {
     }
 }
 
-/// Pair -> slot, dense for small vocabularies and hashed above.
-#[derive(Debug)]
-enum PairIndex {
-    Dense { width: usize, slots: Vec<u32> },
-    Hashed(FxHashMap<u32, u32>),
+#[inline]
+fn key(a: u16, b: u16) -> u32 {
+    (a as u32) << 16 | b as u32
 }
 
-const NO_SLOT: u32 = u32::MAX;
+/// Pair counts: dense for small vocabularies, hashed above.
+#[derive(Debug)]
+enum Table<T> {
+    Dense { width: usize, v: Vec<T> },
+    Hashed(FxHashMap<u32, T>),
+}
 
-impl PairIndex {
-    fn new(max_id: usize) -> PairIndex {
+impl<T: Copy + Default + std::ops::AddAssign> Table<T> {
+    fn new(max_id: usize) -> Table<T> {
         let width = max_id + 1;
-        // 16 MiB of slots at most; beyond that the hash map is smaller.
         if width * width <= 4 << 20 {
-            PairIndex::Dense {
+            Table::Dense {
                 width,
-                slots: vec![NO_SLOT; width * width],
+                v: vec![T::default(); width * width],
             }
         } else {
-            PairIndex::Hashed(FxHashMap::default())
+            Table::Hashed(FxHashMap::default())
         }
     }
 
     #[inline]
-    fn get(&self, a: u16, b: u16) -> Option<u32> {
+    fn add(&mut self, k: u32, d: T) {
         match self {
-            PairIndex::Dense { width, slots } => {
-                let s = slots[a as usize * width + b as usize];
-                (s != NO_SLOT).then_some(s)
+            Table::Dense { width, v } => {
+                v[(k >> 16) as usize * *width + (k & 0xFFFF) as usize] += d
             }
-            PairIndex::Hashed(m) => m.get(&((a as u32) << 16 | b as u32)).copied(),
+            Table::Hashed(m) => *m.entry(k).or_default() += d,
         }
     }
 
     #[inline]
-    fn insert(&mut self, a: u16, b: u16, slot: u32) {
+    fn get(&self, k: u32) -> T {
         match self {
-            PairIndex::Dense { width, slots } => slots[a as usize * *width + b as usize] = slot,
-            PairIndex::Hashed(m) => {
-                m.insert((a as u32) << 16 | b as u32, slot);
+            Table::Dense { width, v } => v[(k >> 16) as usize * width + (k & 0xFFFF) as usize],
+            Table::Hashed(m) => m.get(&k).copied().unwrap_or_default(),
+        }
+    }
+
+    #[inline]
+    fn take(&mut self, k: u32) -> T {
+        match self {
+            Table::Dense { width, v } => {
+                std::mem::take(&mut v[(k >> 16) as usize * *width + (k & 0xFFFF) as usize])
             }
+            Table::Hashed(m) => m.remove(&k).unwrap_or_default(),
         }
     }
 }
 
-/// Per-pair statistics, indexed by slot.
-#[derive(Debug, Default)]
-struct Pairs {
-    pair: Vec<(u16, u16)>,
-    count: Vec<i64>,
-    positions: Vec<Vec<u32>>,
-    /// Epoch stamp to push each touched pair onto the heap once per merge.
+/// Count changes made by one worker during one merge cycle.
+#[derive(Debug)]
+struct Delta {
+    table: Table<i32>,
     touched: Vec<u32>,
 }
 
-#[derive(Debug)]
-struct Corpus {
-    syms: Vec<u16>,
-    /// Back-offsets that do not fit in 15 bits: tail position -> start.
-    long_tails: FxHashMap<u32, u32>,
-    tokens: Vec<String>,
-    tok_len: Vec<u32>,
-    index: FxHashMap<String, u32>,
-    segments: u64,
-    bases: u64,
+impl Delta {
+    fn new(max_id: usize) -> Delta {
+        Delta {
+            table: Table::new(max_id),
+            touched: Vec::new(),
+        }
+    }
+
+    /// Record a change; a key is listed once each time its delta leaves
+    /// zero, so the list stays as small as the set of pairs touched.
+    #[inline]
+    fn add(&mut self, k: u32, d: i32) {
+        if self.table.get(k) == 0 {
+            self.touched.push(k);
+        }
+        self.table.add(k, d);
+    }
 }
 
-impl Corpus {
-    fn new() -> Corpus {
+/// Index of the first `i` with `x[i] == a && x[i + 1] == b`. Written as
+/// fixed-width OR-reductions so the compiler vectorises the common case of
+/// no match.
+#[inline]
+fn find_pair(x: &[u16], a: u16, b: u16) -> Option<usize> {
+    const W: usize = 32;
+    let n = x.len();
+    let mut i = 0;
+    while i + W < n {
+        let c0 = &x[i..i + W];
+        let c1 = &x[i + 1..i + W + 1];
+        let mut hit = false;
+        for j in 0..W {
+            hit |= (c0[j] == a) & (c1[j] == b);
+        }
+        if hit {
+            return (0..W).find(|&j| c0[j] == a && c1[j] == b).map(|j| i + j);
+        }
+        i += W;
+    }
+    (i..n.saturating_sub(1)).find(|&j| x[j] == a && x[j + 1] == b)
+}
+
+/// Apply merge `(a, b) -> t` to one block, left to right, in place.
+/// Returns the merges applied.
+fn merge_block(block: &mut Vec<u16>, a: u16, b: u16, t: u16, d: &mut Delta) -> u64 {
+    let Some(first) = find_pair(block, a, b) else {
+        return 0;
+    };
+    let n = block.len();
+    let (mut r, mut w) = (first, first);
+    let mut applied = 0;
+    loop {
+        // block[r], block[r + 1] is (a, b); everything before w is final.
+        let left = block[w - 1];
+        let right = block[r + 2];
+        if left != SEP {
+            d.add(key(left, a), -1);
+            d.add(key(left, t), 1);
+        }
+        if right != SEP {
+            d.add(key(b, right), -1);
+            d.add(key(t, right), 1);
+        }
+        block[w] = t;
+        w += 1;
+        r += 2;
+        applied += 1;
+        let next = find_pair(&block[r..], a, b).map(|off| r + off);
+        let end = next.unwrap_or(n);
+        block.copy_within(r..end, w);
+        w += end - r;
+        match next {
+            Some(p) => r = p,
+            None => break,
+        }
+    }
+    block.truncate(w);
+    applied
+}
+
+/// Count all adjacent pairs of a block into `d`.
+fn count_block(block: &[u16], d: &mut Delta) {
+    for w in block.windows(2) {
+        if w[0] != SEP && w[1] != SEP {
+            d.add(key(w[0], w[1]), 1);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Merger {
+    tokens: Vec<String>,
+    index: FxHashMap<String, u32>,
+    counts: Table<i64>,
+    deltas: [Delta; 2],
+    /// Blocks before this index go to worker 0, the rest to worker 1.
+    mid: usize,
+}
+
+impl Merger {
+    fn new(corpus: &mut BpeCorpus, n_merges: usize) -> Merger {
+        let max_id = FIRST_BASE_ID as usize + 4 + n_merges;
         let mut tokens: Vec<String> = crate::vocab::SPECIAL_TOKENS
             .iter()
             .map(|s| s.to_string())
             .collect();
         tokens.extend(["A", "C", "G", "T"].map(String::from));
-        let tok_len = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                if i < FIRST_BASE_ID as usize {
-                    1
-                } else {
-                    t.len() as u32
-                }
-            })
-            .collect();
         let index = tokens
             .iter()
             .enumerate()
             .map(|(i, t)| (t.clone(), i as u32))
             .collect();
-        Corpus {
-            syms: vec![SEP],
-            long_tails: FxHashMap::default(),
+        // Split the work in two halves of about equal size.
+        let total: usize = corpus.blocks.iter().map(Vec::len).sum();
+        let mut acc = 0;
+        let mid = corpus
+            .blocks
+            .iter()
+            .position(|b| {
+                acc += b.len();
+                acc * 2 >= total
+            })
+            .map_or(0, |i| i + 1);
+        Merger {
             tokens,
-            tok_len,
             index,
-            segments: 0,
-            bases: 0,
+            counts: Table::new(max_id),
+            deltas: [Delta::new(max_id), Delta::new(max_id)],
+            mid,
         }
     }
 
-    fn push(&mut self, seg: &[u8]) -> Result<()> {
-        if seg.is_empty() {
-            return Ok(());
-        }
-        if (self.syms.len() + seg.len()) as u64 >= u32::MAX as u64 {
-            return Err(TokError::Param(format!(
-                "the corpus is larger than the 4 Gb one BPE training run supports (segment {})",
-                self.segments + 1
-            )));
-        }
-        let start = self.syms.len();
-        self.syms.reserve(seg.len() + 1);
-        for (pos, &b) in seg.iter().enumerate() {
-            match crate::base_code(b) {
-                Some(code) => self.syms.push(FIRST_BASE_ID as u16 + code as u16),
-                None => {
-                    self.syms.truncate(start);
-                    return Err(TokError::InvalidBase { byte: b, pos });
-                }
-            }
-        }
-        self.syms.push(SEP);
-        self.segments += 1;
-        self.bases += seg.len() as u64;
-        Ok(())
-    }
-
-    /// Start of the token that ends just before `pos`, or `None` at a segment start.
-    #[inline]
-    fn prev_start(&self, pos: usize) -> Option<usize> {
-        let v = self.syms[pos - 1];
-        if v == SEP {
-            None
-        } else if v & NON_START == 0 {
-            Some(pos - 1)
-        } else if v == LONG_TAIL {
-            Some(self.long_tails[&((pos - 1) as u32)] as usize)
-        } else {
-            Some(pos - 1 - (v & !NON_START) as usize)
-        }
-    }
-
-    #[inline]
-    fn set_tail(&mut self, tail: usize, start: usize) {
-        let off = tail - start;
-        if off < MAX_OFFSET {
-            self.syms[tail] = NON_START | off as u16;
-        } else {
-            self.syms[tail] = LONG_TAIL;
-            self.long_tails.insert(tail as u32, start as u32);
-        }
-    }
-
-    fn run(&mut self, n_merges: usize) -> Result<(Vec<MergeStat>, u64)> {
-        let max_id = FIRST_BASE_ID as usize + 4 + n_merges;
-        let mut index = PairIndex::new(max_id);
-        let mut pairs = Pairs::default();
-
-        // Initial counts, then exact-capacity position lists in ascending order.
-        let slot_of = |index: &mut PairIndex, pairs: &mut Pairs, a: u16, b: u16| -> usize {
-            match index.get(a, b) {
-                Some(s) => s as usize,
-                None => {
-                    let s = pairs.pair.len();
-                    index.insert(a, b, s as u32);
-                    pairs.pair.push((a, b));
-                    pairs.count.push(0);
-                    pairs.positions.push(Vec::new());
-                    pairs.touched.push(0);
-                    s
-                }
-            }
+    /// Run `f` on both halves of the blocks, each with its own delta, on two
+    /// threads; then fold the deltas into the counts and return the touched keys.
+    fn both<F>(&mut self, corpus: &mut BpeCorpus, f: F) -> (u64, Vec<u32>)
+    where
+        F: Fn(&mut Vec<u16>, &mut Delta) -> u64 + Sync,
+    {
+        let mid = self.mid.min(corpus.blocks.len());
+        let (lo, hi) = corpus.blocks.split_at_mut(mid);
+        let [d0, d1] = &mut self.deltas;
+        let run = |blocks: &mut [Vec<u16>], d: &mut Delta| {
+            blocks.iter_mut().map(|b| f(b, d)).sum::<u64>()
         };
-        for w in self.syms.windows(2) {
-            if w[0] != SEP && w[1] != SEP {
-                let s = slot_of(&mut index, &mut pairs, w[0], w[1]);
-                pairs.count[s] += 1;
+        let (n0, n1) = rayon::join(|| run(lo, d0), || run(hi, d1));
+        let mut touched = Vec::new();
+        for d in &mut self.deltas {
+            for &k in &d.touched {
+                let v = d.table.take(k);
+                if v != 0 {
+                    self.counts.add(k, v as i64);
+                    touched.push(k);
+                }
             }
+            d.touched.clear();
         }
-        for s in 0..pairs.pair.len() {
-            pairs.positions[s] = Vec::with_capacity(pairs.count[s] as usize);
-        }
-        for (i, w) in self.syms.windows(2).enumerate() {
-            if w[0] != SEP && w[1] != SEP {
-                let s = index.get(w[0], w[1]).expect("pair counted above") as usize;
-                pairs.positions[s].push(i as u32);
-            }
-        }
-        let mut live_entries: usize = self.syms.len();
-        let compact_at = (self.syms.len() + 1024).max(live_entries);
+        (n0 + n1, touched)
+    }
 
-        let mut heap: BinaryHeap<Candidate> = (0..pairs.pair.len())
-            .map(|s| Candidate {
-                count: pairs.count[s] as u64,
-                pair: Reverse(pairs.pair[s]),
+    fn run(&mut self, corpus: &mut BpeCorpus, n_merges: usize) -> Result<(Vec<MergeStat>, u64)> {
+        let (_, touched) = self.both(corpus, |b, d| {
+            count_block(b, d);
+            0
+        });
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut heap: BinaryHeap<Candidate> = touched
+            .into_iter()
+            .filter(|k| seen.insert(*k))
+            .map(|k| Candidate {
+                count: self.counts.get(k) as u64,
+                pair: Reverse(((k >> 16) as u16, (k & 0xFFFF) as u16)),
             })
             .collect();
-
         let mut stats = Vec::with_capacity(n_merges);
+        let mut banned = rustc_hash::FxHashSet::default();
         let mut skipped = 0u64;
-        let mut banned: Vec<bool> = vec![false; pairs.pair.len()];
-        let mut epoch = 0u32;
-        let mut touched_now: Vec<usize> = Vec::new();
-
         while stats.len() < n_merges {
             let Some(top) = heap.pop() else {
                 return Err(TokError::Param(format!(
                     "only {} merges are possible on this corpus ({} bases in {} segments); {} were asked",
                     stats.len(),
-                    self.bases,
-                    self.segments,
+                    corpus.bases,
+                    corpus.segments,
                     n_merges
                 )));
             };
             let (a, b) = top.pair.0;
-            let slot = index.get(a, b).expect("heap pairs are indexed") as usize;
-            let current = pairs.count[slot].max(0) as u64;
-            if banned[slot] {
+            let k = key(a, b);
+            if banned.contains(&k) {
                 continue;
             }
+            let current = self.counts.get(k).max(0) as u64;
             if current != top.count {
                 if current > 0 {
                     heap.push(Candidate {
@@ -437,85 +508,28 @@ impl Corpus {
                 }
                 continue;
             }
-            if current == 0 {
-                continue;
-            }
             let text = format!("{}{}", self.tokens[a as usize], self.tokens[b as usize]);
             if self.index.contains_key(&text) {
-                banned[slot] = true;
+                banned.insert(k);
                 skipped += 1;
                 continue;
             }
             let t = self.tokens.len() as u16;
             self.index.insert(text.clone(), t as u32);
             self.tokens.push(text);
-            self.tok_len
-                .push(self.tok_len[a as usize] + self.tok_len[b as usize]);
-            let la = self.tok_len[a as usize] as usize;
-            let lb = self.tok_len[b as usize] as usize;
-
-            let mut list = std::mem::take(&mut pairs.positions[slot]);
-            live_entries -= list.len();
-            if a == b {
-                list.sort_unstable();
-            }
-            epoch += 1;
-            touched_now.clear();
-            let mut applied = 0u64;
-            for &p in &list {
-                let p = p as usize;
-                if self.syms[p] != a {
-                    continue;
-                }
-                let q = p + la;
-                if self.syms[q] != b {
-                    continue;
-                }
-                let r = q + lb;
-                if let Some(x_start) = self.prev_start(p) {
-                    let x = self.syms[x_start];
-                    if let Some(s) = index.get(x, a) {
-                        pairs.count[s as usize] -= 1;
+            let (applied, touched) = self.both(corpus, |blk, d| merge_block(blk, a, b, t, d));
+            self.counts.take(k);
+            let mut pushed = rustc_hash::FxHashSet::default();
+            for k2 in touched {
+                let (x, y) = ((k2 >> 16) as u16, (k2 & 0xFFFF) as u16);
+                if (x == t || y == t) && pushed.insert(k2) {
+                    let c = self.counts.get(k2);
+                    if c > 0 {
+                        heap.push(Candidate {
+                            count: c as u64,
+                            pair: Reverse((x, y)),
+                        });
                     }
-                    let s = slot_of(&mut index, &mut pairs, x, t);
-                    pairs.count[s] += 1;
-                    pairs.positions[s].push(x_start as u32);
-                    live_entries += 1;
-                    if pairs.touched[s] != epoch {
-                        pairs.touched[s] = epoch;
-                        touched_now.push(s);
-                    }
-                }
-                let y = self.syms[r];
-                if y != SEP {
-                    if let Some(s) = index.get(b, y) {
-                        pairs.count[s as usize] -= 1;
-                    }
-                    let s = slot_of(&mut index, &mut pairs, t, y);
-                    pairs.count[s] += 1;
-                    pairs.positions[s].push(p as u32);
-                    live_entries += 1;
-                    if pairs.touched[s] != epoch {
-                        pairs.touched[s] = epoch;
-                        touched_now.push(s);
-                    }
-                }
-                self.syms[q] = NON_START;
-                self.set_tail(r - 1, p);
-                self.syms[p] = t;
-                applied += 1;
-            }
-            pairs.count[slot] = 0;
-            drop(list);
-            if banned.len() < pairs.pair.len() {
-                banned.resize(pairs.pair.len(), false);
-            }
-            for &s in &touched_now {
-                if pairs.count[s] > 0 {
-                    heap.push(Candidate {
-                        count: pairs.count[s] as u64,
-                        pair: Reverse(pairs.pair[s]),
-                    });
                 }
             }
             stats.push(MergeStat {
@@ -525,43 +539,8 @@ impl Corpus {
                 pair_count: top.count,
                 applied,
             });
-            if live_entries > compact_at {
-                live_entries = self.compact(&mut pairs);
-            }
         }
         Ok((stats, skipped))
-    }
-
-    /// Drop stale positions from every list; returns the entries left.
-    fn compact(&self, pairs: &mut Pairs) -> usize {
-        let mut total = 0;
-        for (s, list) in pairs.positions.iter_mut().enumerate() {
-            let (a, b) = pairs.pair[s];
-            list.retain(|&p| {
-                let p = p as usize;
-                self.syms[p] == a && self.syms[p + self.tok_len[a as usize] as usize] == b
-            });
-            list.shrink_to_fit();
-            total += list.len();
-        }
-        total
-    }
-
-    /// Call `f` with the token ids of every segment, in corpus order.
-    fn for_each_segment(&self, mut f: impl FnMut(&[u32])) {
-        let mut buf = Vec::new();
-        let mut i = 1;
-        while i < self.syms.len() {
-            let v = self.syms[i];
-            if v == SEP {
-                f(&buf);
-                buf.clear();
-                i += 1;
-            } else {
-                buf.push(v as u32);
-                i += self.tok_len[v as usize] as usize;
-            }
-        }
     }
 }
 
@@ -628,7 +607,37 @@ mod tests {
     }
 
     #[test]
-    fn long_tokens_use_the_side_table() {
+    fn blocks_and_halves_do_not_change_the_result() {
+        // Many segments spread over several blocks and both workers give the
+        // same merges as one segment at a time would, in any grouping.
+        let mut segs = Vec::new();
+        let mut x = 12345u64;
+        for i in 0..3000 {
+            let n = 20 + (i * 7) % 300;
+            let s: Vec<u8> = (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    b"ACGTAAAT"[(x % 8) as usize]
+                })
+                .collect();
+            segs.push(s);
+        }
+        let (t, trained) = BpeTrainer::new(150)
+            .unwrap()
+            .train_segmented(&segs)
+            .unwrap();
+        let rev: Vec<Vec<u8>> = segs.iter().rev().cloned().collect();
+        let (t2, _) = BpeTrainer::new(150).unwrap().train_segmented(&rev).unwrap();
+        assert_eq!(t.merges, t2.merges);
+        for (seg, want) in segs.iter().zip(&trained) {
+            assert_eq!(&t.model.encode(seg).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn very_long_tokens_work() {
         let seq = vec![b'A'; 1 << 17];
         let (t, segs) = BpeTrainer::new(17)
             .unwrap()
