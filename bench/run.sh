@@ -58,7 +58,7 @@ seg7="$out/segments_7mb.txt"
 seg70="$out/segments_70mb.txt"
 
 # ---------------------------------------------------------------- build, venv
-# RUST-DEPENDENT: needs the dnalm binary and the bench_bpe example.
+# needs the dnalm binary and the bench_bpe example.
 if [[ -n "${DNALM_BIN:-}" && -n "${BENCH_BPE_BIN:-}" ]]; then
     dnalm="$DNALM_BIN"; bench_bpe="$BENCH_BPE_BIN"
     log "using prebuilt binaries: $dnalm, $bench_bpe"
@@ -76,7 +76,7 @@ PY=$("$repo/scripts/setup-python.sh" ${VENV_DIR:+"$VENV_DIR"} | tail -1)
 [[ -x "$PY" ]] || die "scripts/setup-python.sh did not give a python ($PY)"
 
 # ---------------------------------------------------------------- inputs
-# RUST-DEPENDENT: `dnalm corpus` (dnalm-cli) makes the segments.
+# `dnalm corpus` (dnalm-cli) makes the segments.
 log "making $seg7 with dnalm corpus"
 "$dnalm" corpus --window 305 --stride 305 -o "$seg7" "$fa_human" "$fa_ecoli" \
     || die "dnalm corpus failed"
@@ -94,11 +94,11 @@ for _ in $(seq "$scale"); do cat "$seg7" >> "$seg70"; done
 bases70=$(( bases7 * scale ))
 
 # ---------------------------------------------------------------- dnalm side
-# RUST-DEPENDENT: the bench_bpe example (dnalm-tokenizers) prints JSON with
+# the bench_bpe example (dnalm-tokenizers) prints JSON with
 # train_s, encode_s, tokens, vocab, kmer6_encode_s, kmer6_bytes (and, if it
 # can, merges); `dnalm tokenizer train --kind bpe` is measured for peak RSS.
 log "dnalm: bench_bpe on $seg7"
-"$bench_bpe" --segments "$seg7" --merges "$merges" --json "$out/dnalm.json" >&2 \
+"$bench_bpe" --segments "$seg7" --merges "$merges" --repeat "$repeat" --json "$out/dnalm.json" >&2 \
     || die "bench_bpe failed"
 [[ -s "$out/dnalm.json" ]] || die "bench_bpe wrote no $out/dnalm.json"
 

@@ -25,10 +25,13 @@ pub struct BpeModel {
 
 #[derive(Debug, Clone)]
 enum RankTable {
-    /// u16 ranks keep the table small enough to stay in cache (0.7 MB for BPE-600).
+    /// u16 ranks keep the table small (0.7 MB for BPE-600). Most lookups are
+    /// for pairs with no merge; the presence bitset (46 KB, cache-resident)
+    /// answers those without touching the table.
     Dense {
         width: usize,
         rank: Vec<u16>,
+        present: Vec<u64>,
     },
     Hashed(FxHashMap<(u32, u32), u32>),
 }
@@ -38,11 +41,13 @@ const NO_RANK16: u16 = u16::MAX;
 
 impl RankTable {
     fn new(vocab_len: usize, merges: &[(u32, u32, u32)]) -> RankTable {
-        let dense = vocab_len * vocab_len <= 8 << 20 && merges.len() < NO_RANK16 as usize;
+        let cells = vocab_len * vocab_len;
+        let dense = cells <= 8 << 20 && merges.len() < NO_RANK16 as usize;
         let mut t = if dense {
             RankTable::Dense {
                 width: vocab_len,
-                rank: vec![NO_RANK16; vocab_len * vocab_len],
+                rank: vec![NO_RANK16; cells],
+                present: vec![0; cells.div_ceil(64)],
             }
         } else {
             RankTable::Hashed(FxHashMap::default())
@@ -50,8 +55,14 @@ impl RankTable {
         // The first occurrence of a pair keeps its rank, as in Hugging Face.
         for (r, &(a, b, _)) in merges.iter().enumerate().rev() {
             match &mut t {
-                RankTable::Dense { width, rank } => {
-                    rank[a as usize * *width + b as usize] = r as u16
+                RankTable::Dense {
+                    width,
+                    rank,
+                    present,
+                } => {
+                    let i = a as usize * *width + b as usize;
+                    rank[i] = r as u16;
+                    present[i >> 6] |= 1 << (i & 63);
                 }
                 RankTable::Hashed(m) => {
                     m.insert((a, b), r as u32);
@@ -61,13 +72,21 @@ impl RankTable {
         t
     }
 
-    #[inline]
+    #[inline(always)]
     fn get(&self, a: u32, b: u32) -> u32 {
         match self {
-            RankTable::Dense { width, rank } => match rank[a as usize * width + b as usize] {
-                NO_RANK16 => NO_RANK,
-                r => r as u32,
-            },
+            RankTable::Dense {
+                width,
+                rank,
+                present,
+            } => {
+                let i = a as usize * width + b as usize;
+                if present[i >> 6] & (1 << (i & 63)) == 0 {
+                    NO_RANK
+                } else {
+                    rank[i] as u32
+                }
+            }
             RankTable::Hashed(m) => m.get(&(a, b)).copied().unwrap_or(NO_RANK),
         }
     }

@@ -24,7 +24,8 @@ const SEP: u16 = 0;
 /// Token ids are stored as u16.
 const MAX_ID: u32 = u16::MAX as u32 - 1;
 /// Blocks are filled with whole segments up to about this many symbols.
-const BLOCK: usize = 1 << 14;
+/// Small blocks let a merge skip the blocks that cannot hold its pair.
+const BLOCK: usize = 1 << 11;
 
 /// One merge cycle of a training run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -404,6 +405,10 @@ struct Merger {
     deltas: [Delta; 2],
     /// Blocks before this index go to worker 0, the rest to worker 1.
     mid: usize,
+    /// Per block, a bitset of the token ids that may occur in it (never
+    /// cleared, so a superset): a block lacking either side of a pair is skipped.
+    present: Vec<u64>,
+    words: usize,
 }
 
 impl Merger {
@@ -430,12 +435,21 @@ impl Merger {
                 acc * 2 >= total
             })
             .map_or(0, |i| i + 1);
+        let words = (max_id + 1).div_ceil(64);
+        let mut present = vec![0u64; words * corpus.blocks.len()];
+        for p in present.chunks_mut(words) {
+            for base in FIRST_BASE_ID..FIRST_BASE_ID + 4 {
+                p[base as usize >> 6] |= 1 << (base & 63);
+            }
+        }
         Merger {
             tokens,
             index,
             counts: Table::new(max_id),
             deltas: [Delta::new(max_id), Delta::new(max_id)],
             mid,
+            present,
+            words,
         }
     }
 
@@ -443,15 +457,21 @@ impl Merger {
     /// threads; then fold the deltas into the counts and return the touched keys.
     fn both<F>(&mut self, corpus: &mut BpeCorpus, f: F) -> (u64, Vec<u32>)
     where
-        F: Fn(&mut Vec<u16>, &mut Delta) -> u64 + Sync,
+        F: Fn(&mut Vec<u16>, &mut [u64], &mut Delta) -> u64 + Sync,
     {
         let mid = self.mid.min(corpus.blocks.len());
         let (lo, hi) = corpus.blocks.split_at_mut(mid);
+        let (plo, phi) = self.present.split_at_mut(mid * self.words);
         let [d0, d1] = &mut self.deltas;
-        let run = |blocks: &mut [Vec<u16>], d: &mut Delta| {
-            blocks.iter_mut().map(|b| f(b, d)).sum::<u64>()
+        let words = self.words;
+        let run = |blocks: &mut [Vec<u16>], present: &mut [u64], d: &mut Delta| {
+            blocks
+                .iter_mut()
+                .zip(present.chunks_mut(words))
+                .map(|(b, p)| f(b, p, d))
+                .sum::<u64>()
         };
-        let (n0, n1) = rayon::join(|| run(lo, d0), || run(hi, d1));
+        let (n0, n1) = rayon::join(|| run(lo, plo, d0), || run(hi, phi, d1));
         let mut touched = Vec::new();
         for d in &mut self.deltas {
             for &k in &d.touched {
@@ -467,7 +487,7 @@ impl Merger {
     }
 
     fn run(&mut self, corpus: &mut BpeCorpus, n_merges: usize) -> Result<(Vec<MergeStat>, u64)> {
-        let (_, touched) = self.both(corpus, |b, d| {
+        let (_, touched) = self.both(corpus, |b, _, d| {
             count_block(b, d);
             0
         });
@@ -517,7 +537,17 @@ impl Merger {
             let t = self.tokens.len() as u16;
             self.index.insert(text.clone(), t as u32);
             self.tokens.push(text);
-            let (applied, touched) = self.both(corpus, |blk, d| merge_block(blk, a, b, t, d));
+            let has = |p: &[u64], id: u16| p[id as usize >> 6] & (1 << (id & 63)) != 0;
+            let (applied, touched) = self.both(corpus, |blk, p, d| {
+                if !(has(p, a) && has(p, b)) {
+                    return 0;
+                }
+                let n = merge_block(blk, a, b, t, d);
+                if n > 0 {
+                    p[t as usize >> 6] |= 1 << (t & 63);
+                }
+                n
+            });
             self.counts.take(k);
             let mut pushed = rustc_hash::FxHashSet::default();
             for k2 in touched {
