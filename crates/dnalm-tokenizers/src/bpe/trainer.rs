@@ -15,7 +15,7 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashMap;
 
-use super::{BpeModel, FIRST_BASE_ID};
+use super::{merge_in_place, BpeModel, FIRST_BASE_ID};
 use crate::error::{Result, TokError};
 use crate::vocab::Vocab;
 
@@ -327,42 +327,13 @@ impl Delta {
     }
 }
 
-/// Index of the first `i` with `x[i] == a && x[i + 1] == b`. Written as
-/// fixed-width OR-reductions so the compiler vectorises the common case of
-/// no match.
-#[inline]
-fn find_pair(x: &[u16], a: u16, b: u16) -> Option<usize> {
-    const W: usize = 32;
-    let n = x.len();
-    let mut i = 0;
-    while i + W < n {
-        let c0 = &x[i..i + W];
-        let c1 = &x[i + 1..i + W + 1];
-        let mut hit = false;
-        for j in 0..W {
-            hit |= (c0[j] == a) & (c1[j] == b);
-        }
-        if hit {
-            return (0..W).find(|&j| c0[j] == a && c1[j] == b).map(|j| i + j);
-        }
-        i += W;
-    }
-    (i..n.saturating_sub(1)).find(|&j| x[j] == a && x[j + 1] == b)
-}
-
 /// Apply merge `(a, b) -> t` to one block, left to right, in place.
 /// Returns the merges applied.
 fn merge_block(block: &mut Vec<u16>, a: u16, b: u16, t: u16, d: &mut Delta) -> u64 {
-    let Some(first) = find_pair(block, a, b) else {
-        return 0;
-    };
-    let n = block.len();
-    let (mut r, mut w) = (first, first);
-    let mut applied = 0;
-    loop {
-        // block[r], block[r + 1] is (a, b); everything before w is final.
-        let left = block[w - 1];
-        let right = block[r + 2];
+    merge_in_place(block, a, b, t, |x, w, r| {
+        // x[r], x[r + 1] is (a, b); x[w - 1] is its final left neighbour.
+        let left = x[w - 1];
+        let right = x[r + 2];
         if left != SEP {
             d.add(key(left, a), -1);
             d.add(key(left, t), 1);
@@ -371,21 +342,7 @@ fn merge_block(block: &mut Vec<u16>, a: u16, b: u16, t: u16, d: &mut Delta) -> u
             d.add(key(b, right), -1);
             d.add(key(t, right), 1);
         }
-        block[w] = t;
-        w += 1;
-        r += 2;
-        applied += 1;
-        let next = find_pair(&block[r..], a, b).map(|off| r + off);
-        let end = next.unwrap_or(n);
-        block.copy_within(r..end, w);
-        w += end - r;
-        match next {
-            Some(p) => r = p,
-            None => break,
-        }
-    }
-    block.truncate(w);
-    applied
+    })
 }
 
 /// Count all adjacent pairs of a block into `d`.
