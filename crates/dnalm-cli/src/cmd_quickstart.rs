@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -179,7 +179,12 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
         md,
         "| tokenizer | vocabulary | used | tokens per segment | nt per token | normalised entropy | Gini |\n|---|---|---|---|---|---|---|"
     )?;
+    info!(
+        "hybrid vocabulary: {} tokens ({} specials + {} 6-mers + {} BPE tokens)",
+        parts.total, parts.specials, parts.kmers, parts.bpe_added
+    );
     for (name, tok) in [("bpe", &bpe), ("hybrid", &hybrid), ("kmer6", &kmer)] {
+        info!("token statistics: {name}");
         let st = cmd_tokenizer::compute_stats(tok, &inputs, GapPolicy::Split)?;
         cmd_tokenizer::write_stats(&dir.join("stats").join(name), tok, &st)?;
         let v = serde_json::to_value(&st)?;
@@ -207,6 +212,7 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
     }
 
     // 5. tf-idf of 6-mers over the segments.
+    info!("tf-idf of 6-mers");
     let tf = cmd_tfidf::compute(&inputs, GapPolicy::Split, 6, 100)?;
     cmd_tfidf::write_outputs(&dir.join("tfidf"), &tf, 6)?;
     writeln!(
@@ -221,7 +227,10 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
     writeln!(md, "Finished in {:.1} s.", t0.elapsed().as_secs_f64())?;
     let report_path = dir.join("report.md");
     cmd_tokenizer::write_file(&report_path, md.as_bytes())?;
-    info!("report: {}", report_path.display());
-    let _: &Path = dir;
+    info!(
+        "report: {} ({:.1} s)",
+        report_path.display(),
+        t0.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -12,6 +12,7 @@ use tracing::info;
 use crate::args::TfidfArgs;
 use crate::cmd_tokenizer::{create_dir, write_file};
 use crate::input;
+use crate::progress;
 
 /// Two passes over the inputs (document frequencies, then weights), so
 /// memory does not grow with the corpus. Standard input is read once and
@@ -21,6 +22,7 @@ pub fn compute(inputs: &[PathBuf], gaps: GapPolicy, k: usize, top: usize) -> Res
     let from_stdin = paths.iter().any(|p| p == Path::new("-"));
     let mut kept: Vec<Vec<Vec<u8>>> = Vec::new();
     let mut builder = TfIdfBuilder::new(k)?;
+    let pb = progress::spinner(format!("tf-idf of {k}-mers: document frequencies"));
     input::for_each(&paths, |path, _, item| {
         let runs: Vec<Vec<u8>> = input::pieces(path, &item, gaps)?
             .into_iter()
@@ -36,6 +38,7 @@ pub fn compute(inputs: &[PathBuf], gaps: GapPolicy, k: usize, top: usize) -> Res
     if builder.documents() == 0 {
         bail!("no documents in the input");
     }
+    pb.set_message(format!("tf-idf of {k}-mers: weights"));
     let mut scorer = builder.finish_df()?;
     if from_stdin {
         for runs in &kept {
@@ -50,6 +53,7 @@ pub fn compute(inputs: &[PathBuf], gaps: GapPolicy, k: usize, top: usize) -> Res
             Ok(())
         })?;
     }
+    pb.finish_and_clear();
     Ok(scorer.finish(top)?)
 }
 

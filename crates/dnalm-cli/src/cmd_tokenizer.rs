@@ -385,12 +385,19 @@ pub fn compute_stats(
     gaps: GapPolicy,
 ) -> Result<TokenStats> {
     let mut counter = TokenCounter::with_vocab_len(tok.vocab().len());
+    let pb = progress::spinner(format!("counting {} tokens", tok.kind()));
     encode_batches(tok, inputs, gaps, |batch, ids| {
         for (p, ids) in batch.iter().zip(ids) {
             counter.add_sequence(&ids, p.seq.len());
         }
+        pb.set_message(format!(
+            "counting {} tokens: {:.1} Mb",
+            tok.kind(),
+            counter.nucleotides() as f64 / 1e6
+        ));
         Ok(())
     })?;
+    pb.finish_and_clear();
     if counter.sequences() == 0 {
         bail!("no A/C/G/T sequence in the input");
     }
