@@ -34,7 +34,10 @@ fn bpe600_on_human_sequence() {
     let Some(segs) = chr2_segments(2500) else {
         return;
     };
-    let (t, trained) = BpeTrainer::new(600).unwrap().train_segmented(&segs).unwrap();
+    let (t, trained) = BpeTrainer::new(600)
+        .unwrap()
+        .train_segmented(&segs)
+        .unwrap();
     let v = t.model.vocab();
     assert_eq!(v.len(), 609);
     // Encoding applies the merges by rank and must give the trainer's own cut.
