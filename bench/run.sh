@@ -171,11 +171,14 @@ row("**spm train / dnalm train**", f"{spm_train:.1f}x", ">= 10x", spm_train >= 1
 row("dnalm BPE encoding (s)", f"{d['encode_s']:.3f}")
 row("HF encode_batch (s)", f"{p['hf_encode_s']:.3f}")
 row("**HF encode / dnalm encode**", f"{hf_enc:.1f}x", ">= 20x", hf_enc >= 20)
-row("dnalm 6-mer encoding, 305-nt segments (s)", f"{d['kmer6_encode_s']:.4f}")
-row("**dnalm 6-mer throughput, 305-nt segments (GB/s)**", f"{kmer_gbs:.2f}", ">= 1 GB/s", kmer_gbs >= 1)
+row("dnalm 6-mer encoding, 305-nt segments, 1 thread (s)", f"{d['kmer6_encode_s']:.4f}")
+row("**dnalm 6-mer throughput, 305-nt segments, 1 thread (GB/s)**", f"{kmer_gbs:.2f}", ">= 1 GB/s", kmer_gbs >= 1)
+if "kmer6_par_s" in d:
+    par_gbs = d["kmer6_bytes"] / d["kmer6_par_s"] / 1e9
+    row(f"**dnalm 6-mer throughput, 305-nt segments, {d.get('threads', '?')} threads (GB/s)**", f"{par_gbs:.2f}", ">= 1 GB/s", par_gbs >= 1)
 if "kmer6_long_s" in d:
     long_gbs = d["kmer6_bytes"] / d["kmer6_long_s"] / 1e9
-    row("**dnalm 6-mer throughput, one 7.26 Mb run (GB/s)**", f"{long_gbs:.2f}", ">= 1 GB/s", long_gbs >= 1)
+    row("**dnalm 6-mer throughput, one 7.26 Mb run, 1 thread (GB/s)**", f"{long_gbs:.2f}", ">= 1 GB/s", long_gbs >= 1)
 row("dnalm BPE training peak RSS, 7 Mb (MiB)", f"{rss7 / 2**20:.1f}")
 row("**bytes of peak RSS per base, 7 Mb**", f"{bpb7:.2f}", "<= 8", bpb7 <= 8)
 row(f"dnalm BPE training peak RSS, {int(env['BENCH_SCALE_N']) * 7} Mb (MiB)", f"{rss70 / 2**20:.1f}")

@@ -224,7 +224,6 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
         writeln!(md, "- {} (df {}, sum {:.3})", s.kmer, s.df, s.sum_tfidf)?;
     }
     writeln!(md, "\n![tf-idf](tfidf/tfidf_top.svg)\n")?;
-    writeln!(md, "Finished in {:.1} s.", t0.elapsed().as_secs_f64())?;
     let report_path = dir.join("report.md");
     cmd_tokenizer::write_file(&report_path, md.as_bytes())?;
     info!(

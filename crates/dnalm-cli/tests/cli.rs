@@ -997,6 +997,39 @@ fn quickstart_small() {
     let tok = q.join("tokenizers/bpe50.dnalm.json");
     let ids = write(&d.path().join("ids.txt"), encode(&tok, &sample, &[]));
     assert_eq!(decode(&tok, &ids), read(&sample));
+
+    // Same seed, same bytes: a second run, on one thread, writes identical files.
+    let q2 = d.path().join("qs2");
+    dnalm_q()
+        .args([
+            "-j",
+            "1",
+            "quickstart",
+            "--records",
+            "1",
+            "--record-len",
+            "60000",
+        ])
+        .args(["--merges", "50", "--out-dir"])
+        .arg(&q2)
+        .assert()
+        .success();
+    for p in [
+        "report.md",
+        "genome.fa.gz",
+        "corpus/segments.txt",
+        "tokenizers/bpe50.dnalm.json",
+        "tokenizers/hybrid.dnalm.json",
+        "stats/bpe/frequencies.tsv",
+        "tfidf/tfidf.tsv",
+        "hf/bpe50/tokenizer.json",
+    ] {
+        assert_eq!(
+            std::fs::read(q.join(p)).unwrap(),
+            std::fs::read(q2.join(p)).unwrap(),
+            "{p} differs between two runs with the same seed"
+        );
+    }
 }
 
 // ---------------------------------------------------------------- help and usage
