@@ -206,3 +206,107 @@ pub fn train_bpe(dir: &Path, merges: usize) -> (PathBuf, PathBuf) {
         .success();
     (corpus, tok)
 }
+
+// Helpers shared by the corpus, tokenizer and other end-to-end tests.
+
+pub fn is_upper_acgt(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b"ACGT".contains(&b))
+}
+
+pub fn encode(tok: &Path, input: &Path, extra: &[&str]) -> String {
+    let out = dnalm_q()
+        .args(["tokenizer", "encode", "-t"])
+        .arg(tok)
+        .arg(input)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout_of(&out)
+}
+
+pub fn encode_stdin(tok: &Path, seq: &str, extra: &[&str]) -> String {
+    let out = dnalm_q()
+        .args(["tokenizer", "encode", "-t"])
+        .arg(tok)
+        .args(extra)
+        .write_stdin(format!("{seq}\n"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout_of(&out)
+}
+
+pub fn decode(tok: &Path, ids: &Path) -> String {
+    let out = dnalm_q()
+        .args(["tokenizer", "decode", "-t"])
+        .arg(tok)
+        .arg(ids)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout_of(&out)
+}
+
+pub fn train(dir: &Path, name: &str, args: &[&str], corpus: Option<&Path>) -> std::path::PathBuf {
+    let tok = dir.join(name);
+    let mut c = dnalm_q();
+    c.args(["tokenizer", "train"]).args(args);
+    if let Some(c0) = corpus {
+        c.arg(c0);
+    }
+    c.arg("-o").arg(&tok).assert().success().stdout("");
+    tok
+}
+
+/// A tiny reader for the two fields of a dnalm tokenizer file the tests
+/// check, so the tests need no JSON dependency.
+pub mod serde_json_like {
+    pub struct Value {
+        pub kind: String,
+        pub merges: usize,
+    }
+
+    pub fn parse(text: &str) -> Value {
+        let kind = text
+            .split("\"kind\":")
+            .nth(1)
+            .and_then(|r| r.split('"').nth(1))
+            .expect("kind field")
+            .to_string();
+        // "merges": [ ["A","T"], ... ] -> count the inner arrays.
+        let merges_part = text.split("\"merges\":").nth(1).expect("merges field");
+        let mut depth = 0i32;
+        let mut merges = 0;
+        for c in merges_part.chars() {
+            match c {
+                '[' => {
+                    depth += 1;
+                    if depth == 2 {
+                        merges += 1;
+                    }
+                }
+                ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Value { kind, merges }
+    }
+}
