@@ -44,7 +44,8 @@ impl Sinks {
     }
 }
 
-pub fn run(a: CorpusArgs) -> Result<()> {
+/// Returns the number of windows written (train + test).
+pub fn run(a: CorpusArgs) -> Result<u64> {
     let stride = a.stride.unwrap_or(a.window);
     let spec = WindowSpec::new(a.window)
         .with_stride(if a.window == 0 { 1 } else { stride })
@@ -179,5 +180,5 @@ pub fn run(a: CorpusArgs) -> Result<()> {
     if let Some(t) = sinks.test {
         t.finish()?;
     }
-    Ok(())
+    Ok(train + test)
 }

@@ -73,7 +73,7 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
     // 2. Corpus: 305-nt windows on A/C/G/T runs.
     let segments = dir.join("corpus").join("segments.txt");
     cmd_tokenizer::create_dir(&dir.join("corpus"))?;
-    cmd_corpus::run(CorpusArgs {
+    let n_segments = cmd_corpus::run(CorpusArgs {
         input: InputArgs {
             inputs: vec![genome.clone()],
             gaps: GapPolicy::Split,
@@ -95,11 +95,6 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
     })
     .context("building the corpus")?;
     let inputs = vec![segments.clone()];
-    let n_segments = std::fs::read(&segments)
-        .with_context(|| format!("cannot read {}", segments.display()))?
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count();
     writeln!(
         md,
         "Corpus: {n_segments} non-overlapping 305-nt segments of A/C/G/T (windows never cross an N gap; \

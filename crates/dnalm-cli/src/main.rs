@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         }
     }
     let result = match cli.command {
-        Command::Corpus(a) => cmd_corpus::run(a),
+        Command::Corpus(a) => cmd_corpus::run(a).map(drop),
         Command::Tokenizer { command } => match command {
             TokenizerCommand::Train(a) => cmd_tokenizer::train(a),
             TokenizerCommand::Encode(a) => cmd_tokenizer::encode(a),
