@@ -13,12 +13,13 @@ use dnalm_tokenizers::{AnyTokenizer, HybridTokenizer, KmerOrder, KmerTokenizer, 
 use tracing::info;
 
 use crate::args::{CorpusArgs, CorpusFormat, InputArgs, QuickstartArgs};
+use crate::files::{create_dir, write_file};
 use crate::{cmd_corpus, cmd_tfidf, cmd_tokenizer};
 
 pub fn run(a: QuickstartArgs) -> Result<()> {
     let t0 = Instant::now();
     let dir = &a.out_dir;
-    cmd_tokenizer::create_dir(dir)?;
+    create_dir(dir)?;
     let mut md = String::new();
     writeln!(md, "# dnalm quickstart report\n")?;
 
@@ -72,7 +73,7 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
 
     // 2. Corpus: 305-nt windows on A/C/G/T runs.
     let segments = dir.join("corpus").join("segments.txt");
-    cmd_tokenizer::create_dir(&dir.join("corpus"))?;
+    create_dir(&dir.join("corpus"))?;
     let n_segments = cmd_corpus::run(CorpusArgs {
         input: InputArgs {
             inputs: vec![genome.clone()],
@@ -103,28 +104,28 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
 
     // 3. BPE and the hybrid vocabulary.
     let tokdir = dir.join("tokenizers");
-    cmd_tokenizer::create_dir(&tokdir)?;
+    create_dir(&tokdir)?;
     let corpus = cmd_tokenizer::bpe_corpus(&inputs, GapPolicy::Split)?;
     let (training, report) = cmd_tokenizer::train_bpe(corpus, a.merges)?;
     let bpe = AnyTokenizer::Bpe(training.model.clone());
     let bpe_path = tokdir.join(format!("bpe{}.dnalm.json", a.merges));
-    cmd_tokenizer::write_file(&bpe_path, bpe.to_json(Some(report.clone())).as_bytes())?;
+    write_file(&bpe_path, bpe.to_json(Some(report.clone())).as_bytes())?;
     let hybrid = HybridTokenizer::new(training.model.clone(), 6, 305)?;
     let parts = hybrid.parts();
     let hybrid = AnyTokenizer::Hybrid(Box::new(hybrid));
-    cmd_tokenizer::write_file(
+    write_file(
         &tokdir.join("hybrid.dnalm.json"),
         hybrid.to_json(None).as_bytes(),
     )?;
     let kmer = AnyTokenizer::Kmer(KmerTokenizer::new(6, KmerOrder::Lexicographic)?);
-    cmd_tokenizer::write_file(
+    write_file(
         &tokdir.join("kmer6.dnalm.json"),
         kmer.to_json(None).as_bytes(),
     )?;
     let hf_dir = dir.join("hf").join(format!("bpe{}", a.merges));
-    cmd_tokenizer::create_dir(&hf_dir)?;
+    create_dir(&hf_dir)?;
     for (name, contents) in bpe.hf_files(512) {
-        cmd_tokenizer::write_file(&hf_dir.join(name), contents.as_bytes())?;
+        write_file(&hf_dir.join(name), contents.as_bytes())?;
     }
     let vocab = training.model.vocab();
     let used = training.token_counts.iter().filter(|&&c| c > 0).count();
@@ -220,7 +221,7 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
     }
     writeln!(md, "\n![tf-idf](tfidf/tfidf_top.svg)\n")?;
     let report_path = dir.join("report.md");
-    cmd_tokenizer::write_file(&report_path, md.as_bytes())?;
+    write_file(&report_path, md.as_bytes())?;
     info!(
         "report: {} ({:.1} s)",
         report_path.display(),

@@ -10,7 +10,7 @@ use dnalm_tokenizers::tfidf::{TfIdfBuilder, TfIdfReport};
 use tracing::info;
 
 use crate::args::TfidfArgs;
-use crate::cmd_tokenizer::{create_dir, write_file};
+use crate::files::{create_dir, write_file};
 use crate::input;
 use crate::progress;
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use dnalm_seq::{AtomicFile, GapPolicy, Output};
+use dnalm_seq::{GapPolicy, Output};
 use dnalm_tokenizers::stats::{TokenCounter, TokenStats};
 use dnalm_tokenizers::{
     plot, AnyTokenizer, BpeCorpus, BpeTrainer, BpeTraining, Framing, HybridTokenizer, KmerOrder,
@@ -18,21 +18,9 @@ use tracing::info;
 use clap::ValueEnum;
 
 use crate::args::{DecodeArgs, EncodeArgs, EncodeFormat, ExportArgs, Kind, StatsArgs, TrainArgs};
+use crate::files::{create_dir, write_file};
 use crate::input;
 use crate::progress;
-
-/// Write `contents` to `path` atomically.
-pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
-    let mut f = AtomicFile::create(path)?;
-    f.write_all(contents)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.commit()?;
-    Ok(())
-}
-
-pub fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
-}
 
 /// Read the gap-free pieces of all inputs into a BPE corpus.
 pub fn bpe_corpus(inputs: &[PathBuf], gaps: GapPolicy) -> Result<BpeCorpus> {

@@ -29,7 +29,8 @@ pub fn paths(inputs: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-fn display(path: &Path) -> String {
+/// A path for messages: `<stdin>` for `-`.
+pub fn show_path(path: &Path) -> String {
     if path == Path::new("-") {
         "<stdin>".to_string()
     } else {
@@ -46,7 +47,7 @@ fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     let mut br = BufReader::with_capacity(1 << 20, raw);
     let head = br
         .fill_buf()
-        .with_context(|| format!("cannot read {}", display(path)))?;
+        .with_context(|| format!("cannot read {}", show_path(path)))?;
     if head.starts_with(&[0x1f, 0x8b]) {
         Ok(Box::new(BufReader::with_capacity(
             1 << 20,
@@ -78,12 +79,12 @@ pub fn for_each(
             }
         };
         match first {
-            None => bail!("{}: empty input: no sequences", display(&path)),
+            None => bail!("{}: empty input: no sequences", show_path(&path)),
             Some(b'>') | Some(b'@') => {
                 // From a file, let the FASTA reader open it again: it names
                 // gzip faults (truncation) better than a stream can.
                 let mut fx = if path == Path::new("-") {
-                    FastxReader::from_reader(&display(&path), reader)?
+                    FastxReader::from_reader(&show_path(&path), reader)?
                 } else {
                     drop(reader);
                     FastxReader::open(&path)?
@@ -116,9 +117,12 @@ pub fn for_each(
 
 fn gz_error(path: &Path, e: io::Error) -> anyhow::Error {
     if e.kind() == io::ErrorKind::UnexpectedEof || e.kind() == io::ErrorKind::InvalidInput {
-        anyhow::anyhow!("{}: truncated or corrupt gzip stream ({e})", display(path))
+        anyhow::anyhow!(
+            "{}: truncated or corrupt gzip stream ({e})",
+            show_path(path)
+        )
     } else {
-        anyhow::anyhow!("{}: read error: {e}", display(path))
+        anyhow::anyhow!("{}: read error: {e}", show_path(path))
     }
 }
 
@@ -155,7 +159,7 @@ fn read_lines(
             if fields.len() < 4 {
                 bail!(
                     "{}:{line_no}: expected 4 tab-separated fields (record, start, end, sequence), found {}",
-                    display(path),
+                    show_path(path),
                     fields.len()
                 );
             }
@@ -176,7 +180,7 @@ fn read_lines(
                 Some(up) => seq.push(up),
                 None => bail!(
                     "{}:{line_no}: invalid character {} at column {} (expected A/C/G/T, N or IUPAC codes; one sequence per line)",
-                    display(path),
+                    show_path(path),
                     show(b),
                     col0 + i + 1
                 ),
@@ -212,15 +216,11 @@ pub fn pieces(path: &Path, item: &SeqItem, gaps: GapPolicy) -> Result<Vec<std::o
             None => Ok(std::iter::once(0..item.seq.len()).collect()),
             Some(pos) => bail!(
                 "{}:{}: record {:?}: {:?} at position {pos} (not A/C/G/T); use --gaps split or --gaps drop",
-                display(path),
+                show_path(path),
                 item.line,
                 item.name,
                 char::from(item.seq[pos])
             ),
         },
     }
-}
-
-pub fn show_path(path: &Path) -> String {
-    display(path)
 }

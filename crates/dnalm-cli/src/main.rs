@@ -7,6 +7,7 @@ mod cmd_corpus;
 mod cmd_quickstart;
 mod cmd_tfidf;
 mod cmd_tokenizer;
+mod files;
 mod input;
 mod progress;
 
