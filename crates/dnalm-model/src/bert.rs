@@ -1,0 +1,330 @@
+//! The BERT encoder, layer by layer as in Hugging Face's `modeling_bert.py`
+//! (post-LN, learned absolute positions, GELU), with module paths that are
+//! the Hugging Face tensor names (see [`crate::weights`]).
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig};
+use burn::tensor::activation::softmax;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+
+use crate::config::BertConfig;
+use crate::layers::{Activation, Embedding, LayerNorm, Linear};
+
+/// Token ids and masks of a batch, on the host. `attention_mask` is 1 for a
+/// real token and 0 for padding; `token_type_ids` default to zeros.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchInput {
+    pub input_ids: Vec<i64>,
+    pub attention_mask: Vec<i64>,
+    pub token_type_ids: Option<Vec<i64>>,
+    pub batch_size: usize,
+    pub seq_len: usize,
+}
+
+impl BatchInput {
+    /// A batch with every token real.
+    pub fn unpadded(input_ids: Vec<i64>, batch_size: usize, seq_len: usize) -> Self {
+        let attention_mask = vec![1; input_ids.len()];
+        Self {
+            input_ids,
+            attention_mask,
+            token_type_ids: None,
+            batch_size,
+            seq_len,
+        }
+    }
+}
+
+/// The batch as device tensors.
+#[derive(Debug, Clone)]
+pub struct DeviceBatch {
+    pub input_ids: Tensor<2, Int>,
+    pub token_type_ids: Option<Tensor<2, Int>>,
+    /// `[B, 1, 1, T]`: 0 for a real key, a large negative number for padding,
+    /// added to the attention scores (HF's "extended attention mask").
+    pub mask_bias: Tensor<4>,
+    /// `[B, 1, 1, T]`: true where the key is padding.
+    pub mask_pad: Tensor<4, Bool>,
+}
+
+/// What HF adds to the scores of padded keys (`torch.finfo(float32).min`).
+const MASKED_SCORE: f32 = f32::MIN;
+
+impl DeviceBatch {
+    pub fn new(batch: &BatchInput, device: &Device) -> Self {
+        let (b, t) = (batch.batch_size, batch.seq_len);
+        let ids = Tensor::from_data(TensorData::new(batch.input_ids.clone(), [b, t]), device);
+        let token_type_ids = batch
+            .token_type_ids
+            .as_ref()
+            .map(|tt| Tensor::from_data(TensorData::new(tt.clone(), [b, t]), device));
+        let bias: Vec<f32> = batch
+            .attention_mask
+            .iter()
+            .map(|&m| if m == 0 { MASKED_SCORE } else { 0.0 })
+            .collect();
+        let pad: Vec<bool> = batch.attention_mask.iter().map(|&m| m == 0).collect();
+        Self {
+            input_ids: ids,
+            token_type_ids,
+            mask_bias: Tensor::from_data(TensorData::new(bias, [b, 1, 1, t]), device),
+            mask_pad: Tensor::from_data(TensorData::new(pad, [b, 1, 1, t]), device),
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Embeddings {
+    pub word_embeddings: Embedding,
+    pub position_embeddings: Embedding,
+    pub token_type_embeddings: Embedding,
+    pub layer_norm: LayerNorm,
+    pub dropout: Dropout,
+}
+
+impl Embeddings {
+    fn new(c: &BertConfig, device: &Device) -> Self {
+        let std = c.initializer_range;
+        Self {
+            word_embeddings: Embedding::new(
+                c.vocab_size,
+                c.hidden_size,
+                std,
+                Some(c.pad_token_id),
+                device,
+            ),
+            position_embeddings: Embedding::new(
+                c.max_position_embeddings,
+                c.hidden_size,
+                std,
+                None,
+                device,
+            ),
+            token_type_embeddings: Embedding::new(
+                c.type_vocab_size,
+                c.hidden_size,
+                std,
+                None,
+                device,
+            ),
+            layer_norm: LayerNorm::new(c.hidden_size, c.layer_norm_eps, device),
+            dropout: DropoutConfig::new(c.hidden_dropout_prob).init(),
+        }
+    }
+
+    fn forward(&self, batch: &DeviceBatch) -> Tensor<3> {
+        let [_, t] = batch.input_ids.dims();
+        let device = batch.input_ids.device();
+        let words = self.word_embeddings.forward(batch.input_ids.clone());
+        let positions = Tensor::<1, Int>::arange(0..t as i64, &device).reshape([1, t]);
+        let positions = self.position_embeddings.forward(positions);
+        let types = match &batch.token_type_ids {
+            Some(tt) => self.token_type_embeddings.forward(tt.clone()),
+            None => {
+                let [_, h] = self.token_type_embeddings.weight.dims();
+                self.token_type_embeddings
+                    .weight
+                    .val()
+                    .slice([0..1, 0..h])
+                    .reshape([1, 1, h])
+            }
+        };
+        let x = words + positions + types;
+        self.dropout.forward(self.layer_norm.forward(x))
+    }
+}
+
+/// Query, key and value projections (HF: `attention.self`).
+#[derive(Module, Debug)]
+pub struct SelfAttention {
+    pub query: Linear,
+    pub key: Linear,
+    pub value: Linear,
+    pub dropout: Dropout,
+    pub num_heads: usize,
+}
+
+/// HF: `attention.output` (and `output` after the FFN).
+#[derive(Module, Debug)]
+pub struct SelfOutput {
+    pub dense: Linear,
+    pub layer_norm: LayerNorm,
+    pub dropout: Dropout,
+}
+
+impl SelfOutput {
+    fn forward(&self, x: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
+        let x = self.dropout.forward(self.dense.forward(x));
+        self.layer_norm.forward(x + residual)
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Attention {
+    pub self_attn: SelfAttention,
+    pub output: SelfOutput,
+}
+
+#[derive(Module, Debug)]
+pub struct Intermediate {
+    pub dense: Linear,
+    #[module(skip)]
+    pub act: Activation,
+}
+
+#[derive(Module, Debug)]
+pub struct Layer {
+    pub attention: Attention,
+    pub intermediate: Intermediate,
+    pub output: SelfOutput,
+}
+
+impl SelfAttention {
+    /// Returns the context and, when asked, the attention probabilities
+    /// `[B, heads, T, T]`.
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        batch: &DeviceBatch,
+        want_probs: bool,
+    ) -> (Tensor<3>, Option<Tensor<4>>) {
+        let [b, t, h] = x.dims();
+        let heads = self.num_heads;
+        let d = h / heads;
+        let split = |y: Tensor<3>| y.reshape([b, t, heads, d]).swap_dims(1, 2);
+        let q = split(self.query.forward(x.clone()));
+        let k = split(self.key.forward(x.clone()));
+        let v = split(self.value.forward(x));
+        let scale = 1.0 / (d as f64).sqrt();
+        // The fused kernel has no dropout and no autodiff of its own, so it
+        // serves inference; training and attention maps take the explicit path.
+        let (ctx, probs) = if !want_probs && !q.is_autodiff() {
+            let mask = batch.mask_pad.clone().expand([b, heads, t, t]);
+            let options = AttentionModuleOptions {
+                scale: Some(scale),
+                softcap: None,
+                is_causal: false,
+            };
+            (attention(q, k, v, Some(mask), None, options), None)
+        } else {
+            let scores = q.matmul(k.transpose()).mul_scalar(scale) + batch.mask_bias.clone();
+            let probs = softmax(scores, 3);
+            let ctx = self.dropout.forward(probs.clone()).matmul(v);
+            (ctx, want_probs.then_some(probs))
+        };
+        (ctx.swap_dims(1, 2).reshape([b, t, h]), probs)
+    }
+}
+
+impl Layer {
+    fn new(c: &BertConfig, device: &Device) -> Self {
+        let (h, i, std) = (c.hidden_size, c.intermediate_size, c.initializer_range);
+        let out = |d_in| SelfOutput {
+            dense: Linear::new(d_in, h, std, device),
+            layer_norm: LayerNorm::new(h, c.layer_norm_eps, device),
+            dropout: DropoutConfig::new(c.hidden_dropout_prob).init(),
+        };
+        Self {
+            attention: Attention {
+                self_attn: SelfAttention {
+                    query: Linear::new(h, h, std, device),
+                    key: Linear::new(h, h, std, device),
+                    value: Linear::new(h, h, std, device),
+                    dropout: DropoutConfig::new(c.attention_probs_dropout_prob).init(),
+                    num_heads: c.num_attention_heads,
+                },
+                output: out(h),
+            },
+            intermediate: Intermediate {
+                dense: Linear::new(h, i, std, device),
+                act: Activation::from_name(&c.hidden_act),
+            },
+            output: out(i),
+        }
+    }
+
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        batch: &DeviceBatch,
+        want_probs: bool,
+    ) -> (Tensor<3>, Option<Tensor<4>>) {
+        let (ctx, probs) = self
+            .attention
+            .self_attn
+            .forward(x.clone(), batch, want_probs);
+        let x = self.attention.output.forward(ctx, x);
+        let inter = self
+            .intermediate
+            .act
+            .forward(self.intermediate.dense.forward(x.clone()));
+        (self.output.forward(inter, x), probs)
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Encoder {
+    pub layer: Vec<Layer>,
+}
+
+/// What an encoder pass can return beside the last hidden state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Want {
+    /// The embedding output and every layer's output (HF `hidden_states`).
+    pub hidden_states: bool,
+    /// Every layer's attention probabilities (HF `attentions`).
+    pub attentions: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EncoderOutput {
+    pub last_hidden_state: Tensor<3>,
+    /// `num_hidden_layers + 1` tensors when asked: embeddings first.
+    pub hidden_states: Vec<Tensor<3>>,
+    /// `num_hidden_layers` tensors `[B, heads, T, T]` when asked.
+    pub attentions: Vec<Tensor<4>>,
+}
+
+/// The BERT body (HF `BertModel` without the pooler).
+#[derive(Module, Debug)]
+pub struct BertModel {
+    pub embeddings: Embeddings,
+    pub encoder: Encoder,
+}
+
+impl BertModel {
+    pub fn new(c: &BertConfig, device: &Device) -> Self {
+        Self {
+            embeddings: Embeddings::new(c, device),
+            encoder: Encoder {
+                layer: (0..c.num_hidden_layers)
+                    .map(|_| Layer::new(c, device))
+                    .collect(),
+            },
+        }
+    }
+
+    pub fn forward(&self, batch: &DeviceBatch, want: Want) -> EncoderOutput {
+        let mut x = self.embeddings.forward(batch);
+        let mut hidden_states = Vec::new();
+        let mut attentions = Vec::new();
+        for layer in &self.encoder.layer {
+            if want.hidden_states {
+                hidden_states.push(x.clone());
+            }
+            let (y, probs) = layer.forward(x, batch, want.attentions);
+            x = y;
+            attentions.extend(probs);
+        }
+        if want.hidden_states {
+            hidden_states.push(x.clone());
+        }
+        EncoderOutput {
+            last_hidden_state: x,
+            hidden_states,
+            attentions,
+        }
+    }
+}

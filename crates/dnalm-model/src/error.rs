@@ -1,0 +1,38 @@
+//! Errors of the model crate: every variant says what was wrong and where.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("invalid model config: {0}")]
+    Config(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a readable safetensors file: {message}")]
+    Safetensors { path: PathBuf, message: String },
+    #[error("{path}: tensor {name}: {message}")]
+    Tensor {
+        path: PathBuf,
+        name: String,
+        message: String,
+    },
+    #[error("{path}: missing tensor(s) for this config: {names}")]
+    MissingTensors { path: PathBuf, names: String },
+    #[error("input: {0}")]
+    Input(String),
+}
+
+impl ModelError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ModelError>;
