@@ -25,6 +25,13 @@ padding, 4 pre-built batches used in turn (seeded). Each measurement runs
 --warmup untimed steps, then --repeat timed steps (time.perf_counter around
 one whole step).
 
+Threads: OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS are set to
+--threads before torch loads, and torch.set_num_threads(--threads). Debian's
+torch does its matrix products in libblas.so.3; the children are started with
+/usr/lib/x86_64-linux-gnu/openblas-openmp first on LD_LIBRARY_PATH (when it
+exists), because the pthread OpenBLAS fights torch's OpenMP threads for the
+cores (2-3x slower, noisy). The "blas" field names the library really loaded.
+
 Output: one JSON line per measurement on stdout (also appended to --json
 FILE): median_ms and min_ms per step, tokens_per_s (batch*seq / median),
 tokens_per_s_best (from min), peak_rss_mib (getrusage ru_maxrss of the
@@ -51,6 +58,7 @@ SHAPE_KEYS = ("layers", "hidden", "heads", "intermediate", "vocab", "seq", "batc
 CLS, SEP, MASK, FIRST_ORDINARY_ID = 2, 3, 4, 5
 ADAMW = dict(lr=1e-4, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01)
 N_BATCHES = 4
+OPENBLAS_OPENMP = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
 
 
 def die(msg):
@@ -123,7 +131,7 @@ def make_batches(torch, shape, mask_prob, seed):
 
 def measure(args):
     # Thread counts must be in the environment before torch (and its BLAS) load:
-    # Debian's torch calls OpenBLAS through libblas.so.3, which sizes its own pool.
+    # Debian's torch calls OpenBLAS through libblas.so.3, which sizes its pool then.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -216,13 +224,19 @@ def measure(args):
 
 
 def blas_info(torch):
+    """torch's BLAS_INFO, plus the BLAS library really loaded (Debian: libblas.so.3)."""
     m = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
     info = m.group(1) if m else "unknown"
-    if info == "generic":  # Debian: whatever libblas.so.3 points to
-        lib = "/usr/lib/x86_64-linux-gnu/libblas.so.3"
-        if os.path.exists(lib):
-            info += f" ({os.path.realpath(lib)})"
-    return info
+    loaded = set()
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            for line in f:
+                path = line.split()[-1]
+                if re.search(r"/lib(open)?blas[^/]*\.so", path):
+                    loaded.add(path)
+    except OSError:
+        pass
+    return f"{info} ({', '.join(sorted(loaded))})" if loaded else info
 
 
 def cpu_model():
@@ -250,10 +264,15 @@ def main():
         return
     # One child per measurement, so each peak RSS is that measurement's own.
     child = sys.argv[1:]
+    env = dict(os.environ)
+    if os.path.isdir(OPENBLAS_OPENMP):
+        # Debian's torch takes libblas.so.3 from here if asked first: OpenBLAS on
+        # OpenMP shares torch's thread pool, the pthread build oversubscribes it.
+        env["LD_LIBRARY_PATH"] = ":".join(p for p in (OPENBLAS_OPENMP, env.get("LD_LIBRARY_PATH")) if p)
     for what in ("inference", "train"):
         log(f"{what}: {args.shape}, {args.threads} threads, {args.warmup} warmup + {args.repeat} timed steps")
         res = subprocess.run([sys.executable, os.path.abspath(__file__), *child, "--only", what],
-                             stdout=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, text=True, env=env)
         if res.returncode != 0:
             die(f"the {what} measurement failed (exit {res.returncode})")
         lines = [ln for ln in res.stdout.splitlines() if ln.strip()]

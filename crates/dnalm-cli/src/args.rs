@@ -67,6 +67,39 @@ pub enum Command {
       and writes report.md in the output folder."
     )]
     Quickstart(QuickstartArgs),
+    /// Pre-train a BERT masked-LM (optionally + LSTM) on a tokenized corpus, with checkpoints and resume.
+    #[command(after_help = "Examples:\n  \
+      dnalm corpus hg38_chr2.fa.gz --window 305 -o segments.txt\n  \
+      dnalm tokenizer train --kind hybrid --merges 600 segments.txt -o hybrid.json\n  \
+      dnalm pretrain -t hybrid.json segments.txt --preset tiny --max-steps 2000 --out-dir run/\n  \
+      dnalm pretrain -t hybrid.json segments.txt --out-dir run/ --resume      # continue after a stop\n  \
+      dnalm pretrain --print-config > run.toml; dnalm pretrain -t dnabert6.json --config run.toml seq.txt --out-dir run/\n\n\
+      INPUT is the sequence file `dnalm corpus` writes (one sequence per line, or its TSV); it is\n\
+      tokenized once into OUT/data/train.tok (memory-mapped). Masking follows the tokenizer: DNABERT\n\
+      spans for overlapping k-mers (centre probability 0.025, ~14% masked), spans on the 6-mers +\n\
+      15% random on BPE for hybrid, 15% random otherwise; the effective fraction is logged.\n\
+      OUT gets run.toml, config.json, tokenizer.json, metrics.jsonl, loss.svg, checkpoints/step-N/,\n\
+      best/ and model/ (the best checkpoint, loaded at the end). Every random choice is keyed by\n\
+      (seed, step): a run stopped at any point (even by SIGKILL) and resumed ends bit-identical.")]
+    Pretrain(PretrainArgs),
+    /// Export a trained model to Hugging Face files: config.json, model.safetensors, tokenizer files.
+    #[command(
+        name = "export-hf",
+        after_help = "Examples:\n  \
+      dnalm export-hf run/ --out-dir hf-model/\n  \
+      dnalm export-hf run/checkpoints/step-000500 --out-dir hf-500/ --sample 4\n\n\
+      MODEL is a pretrain folder (its model/, else best/), a checkpoint folder or a model folder.\n\
+      The result loads with transformers' BertForMaskedLM.from_pretrained(dir) (LSTM models\n\
+      excepted: transformers' BERT has no LSTM). --sample N also writes dnalm_sample.safetensors\n\
+      with N corpus-like inputs and dnalm's logits, for scripts/hf_load_check.py."
+    )]
+    ExportHf(ExportHfArgs),
+    /// Show a model, checkpoint or run folder: config, parameter count, tensors, training state.
+    #[command(after_help = "Examples:\n  \
+      dnalm inspect run/\n  \
+      dnalm inspect run/checkpoints/step-000500 -v      # every tensor with its shape\n  \
+      dnalm inspect hf-model/model.safetensors")]
+    Inspect(InspectArgs),
 }
 
 impl Command {
@@ -82,6 +115,9 @@ impl Command {
             },
             Command::Tfidf(_) => "tfidf",
             Command::Quickstart(_) => "quickstart",
+            Command::Pretrain(_) => "pretrain",
+            Command::ExportHf(_) => "export-hf",
+            Command::Inspect(_) => "inspect",
         }
     }
 }
@@ -335,4 +371,99 @@ pub struct QuickstartArgs {
     pub record_len: usize,
     #[arg(long, default_value_t = 600)]
     pub merges: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PretrainArgs {
+    /// Sequence file from `dnalm corpus` (lines or TSV), or a token corpus (.tok) already built.
+    #[arg(value_name = "INPUT", required_unless_present = "print_config")]
+    pub input: Option<PathBuf>,
+    /// Tokenizer (dnalm JSON, HF tokenizer.json or DNABERT vocab.txt).
+    #[arg(short, long, required_unless_present = "print_config")]
+    pub tokenizer: Option<PathBuf>,
+    /// Held-out sequences for evaluation (default: --eval-fraction of INPUT, seeded).
+    #[arg(long, value_name = "FILE")]
+    pub eval: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long, default_value = "dnalm-pretrain")]
+    pub out_dir: PathBuf,
+    /// Run config (TOML, see --print-config); flags below override it.
+    #[arg(long, value_name = "TOML")]
+    pub config: Option<PathBuf>,
+    /// Print the default run config, every field documented, and exit.
+    #[arg(long)]
+    pub print_config: bool,
+    /// Continue from the newest checkpoint in --out-dir (the config must match).
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop after N updates of this invocation (resume later with --resume).
+    #[arg(long, value_name = "N")]
+    pub stop_after: Option<u64>,
+    /// Model preset: tiny, small, hybrid-base, dnabert-base, dnavec-base.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// LSTM layers between encoder and MLM head.
+    #[arg(long)]
+    pub lstm_layers: Option<usize>,
+    /// Hidden and attention dropout.
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    #[arg(long)]
+    pub max_steps: Option<u64>,
+    #[arg(long)]
+    pub warmup_steps: Option<u64>,
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long)]
+    pub grad_accum: Option<usize>,
+    /// Longest input in tokens, [CLS] and [SEP] included.
+    #[arg(long)]
+    pub max_len: Option<usize>,
+    /// auto, random, kmer-span or hybrid.
+    #[arg(long)]
+    pub masking: Option<String>,
+    #[arg(long)]
+    pub mask_prob: Option<f64>,
+    /// Span-centre probability for k-mer / hybrid masking (DNABERT: 0.025).
+    #[arg(long)]
+    pub centre_prob: Option<f64>,
+    #[arg(long)]
+    pub eval_every: Option<u64>,
+    #[arg(long)]
+    pub eval_fraction: Option<f64>,
+    #[arg(long)]
+    pub log_every: Option<u64>,
+    #[arg(long)]
+    pub save_every: Option<u64>,
+    #[arg(long)]
+    pub keep_checkpoints: Option<usize>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportHfArgs {
+    /// A pretrain output folder, a checkpoint folder or a model folder.
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Where to write the Hugging Face files.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// Tokenizer to export beside the model (default: the run's tokenizer.json).
+    #[arg(short, long)]
+    pub tokenizer: Option<PathBuf>,
+    /// Also write dnalm_sample.safetensors: N random inputs and dnalm's logits.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A run folder, checkpoint folder, model folder or .safetensors file.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
 }

@@ -4,6 +4,7 @@
 
 mod args;
 mod cmd_corpus;
+mod cmd_model;
 mod cmd_quickstart;
 mod cmd_tfidf;
 mod cmd_tokenizer;
@@ -49,6 +50,9 @@ fn main() -> ExitCode {
         },
         Command::Tfidf(a) => cmd_tfidf::run(a),
         Command::Quickstart(a) => cmd_quickstart::run(a),
+        Command::Pretrain(a) => cmd_model::pretrain(a),
+        Command::ExportHf(a) => cmd_model::export_hf(a),
+        Command::Inspect(a) => cmd_model::inspect(a, cli.verbose),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

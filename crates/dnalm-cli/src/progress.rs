@@ -32,3 +32,18 @@ pub fn spinner(msg: impl Into<String>) -> ProgressBar {
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
 }
+
+/// A bar for `len` units of known work, with rate and ETA.
+pub fn bar(len: u64, msg: impl Into<String>) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(Some(len), target());
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} {elapsed_precise} ETA {eta} {msg}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    pb.set_prefix(msg.into());
+    pb.enable_steady_tick(Duration::from_millis(250));
+    pb
+}

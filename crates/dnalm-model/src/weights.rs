@@ -273,11 +273,10 @@ fn f32_bytes(v: &[f32]) -> Vec<u8> {
     out
 }
 
-/// Serialise to safetensors bytes with `{"format": "pt"}` and `extra` metadata.
-pub fn to_safetensors_bytes(
-    tensors: &StateDict,
-    extra: &BTreeMap<String, String>,
-) -> Result<Vec<u8>> {
+/// Serialise to safetensors bytes with `{"format": "pt"}` as the only
+/// metadata: the crate writes metadata from a `HashMap`, so a second key would
+/// come out in a random order and two identical models would differ in bytes.
+pub fn to_safetensors_bytes(tensors: &StateDict) -> Result<Vec<u8>> {
     let bytes: Vec<(String, Vec<u8>)> = tensors
         .iter()
         .map(|(k, t)| (k.clone(), f32_bytes(&t.data)))
@@ -291,24 +290,68 @@ pub fn to_safetensors_bytes(
                 .map_err(|e| ModelError::Input(format!("tensor {k}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut meta: HashMap<String, String> = extra.clone().into_iter().collect();
-    meta.insert("format".into(), "pt".into());
+    let meta = HashMap::from([("format".to_string(), "pt".to_string())]);
     safetensors::serialize(views, Some(meta))
         .map_err(|e| ModelError::Input(format!("safetensors serialisation: {e}")))
 }
 
-/// Write a safetensors file atomically (temp file, then rename).
-pub fn save_safetensors(
+/// A parity sample: token ids and masks (`I64`, `[B, T]`) with the logits a
+/// model gave for them (`F32`, `[B, T, V]`), for checking an export in
+/// Python (`scripts/hf_load_check.py`). Written atomically.
+pub fn save_logits_sample(
     path: &Path,
-    tensors: &StateDict,
-    extra: &BTreeMap<String, String>,
+    input_ids: &[i64],
+    attention_mask: &[i64],
+    logits: &HostTensor,
 ) -> Result<()> {
-    let bytes = to_safetensors_bytes(tensors, extra)?;
+    let shape = logits.shape.clone();
+    if shape.len() != 3
+        || shape[0] * shape[1] != input_ids.len()
+        || input_ids.len() != attention_mask.len()
+    {
+        return Err(ModelError::Input(format!(
+            "sample of {} ids and {} mask values does not fit logits {:?}",
+            input_ids.len(),
+            attention_mask.len(),
+            shape
+        )));
+    }
+    let i64_bytes = |v: &[i64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let (ids, mask, lg) = (
+        i64_bytes(input_ids),
+        i64_bytes(attention_mask),
+        f32_bytes(&logits.data),
+    );
+    let bt = vec![shape[0], shape[1]];
+    let views = vec![
+        (
+            "attention_mask".to_string(),
+            sample_view(Dtype::I64, bt.clone(), &mask)?,
+        ),
+        ("input_ids".to_string(), sample_view(Dtype::I64, bt, &ids)?),
+        ("logits".to_string(), sample_view(Dtype::F32, shape, &lg)?),
+    ];
+    let meta = HashMap::from([("format".to_string(), "pt".to_string())]);
+    let bytes = safetensors::serialize(views, Some(meta))
+        .map_err(|e| ModelError::Input(format!("safetensors serialisation: {e}")))?;
+    write_atomic(path, &bytes)
+}
+
+fn sample_view(dtype: Dtype, shape: Vec<usize>, data: &[u8]) -> Result<TensorView<'_>> {
+    TensorView::new(dtype, shape, data).map_err(|e| ModelError::Input(e.to_string()))
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = dnalm_seq::AtomicFile::create(path)
         .map_err(|e| ModelError::io(path, std::io::Error::other(e.to_string())))?;
-    f.write_all(&bytes).map_err(|e| ModelError::io(path, e))?;
+    f.write_all(bytes).map_err(|e| ModelError::io(path, e))?;
     f.commit()
         .map_err(|e| ModelError::io(path, std::io::Error::other(e.to_string())))
+}
+
+/// Write a safetensors file atomically (temp file, then rename).
+pub fn save_safetensors(path: &Path, tensors: &StateDict) -> Result<()> {
+    write_atomic(path, &to_safetensors_bytes(tensors)?)
 }
 
 /// Read every tensor of a safetensors file as f32 (F32, F16, BF16 and F64
@@ -377,6 +420,69 @@ pub fn read_safetensors_bytes(
             },
         );
     }
+    Ok((out, metadata))
+}
+
+/// One entry of a safetensors header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorInfo {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Vec<usize>,
+}
+
+/// The tensors a safetensors file holds (name, dtype, shape) and its
+/// metadata, reading only the header.
+pub fn safetensors_index(path: &Path) -> Result<(Vec<TensorInfo>, BTreeMap<String, String>)> {
+    use std::io::Read;
+    let err = |message: String| ModelError::Safetensors {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut f = std::fs::File::open(path).map_err(|e| ModelError::io(path, e))?;
+    let mut n = [0u8; 8];
+    f.read_exact(&mut n)
+        .map_err(|e| err(format!("no header: {e}")))?;
+    let n = u64::from_le_bytes(n);
+    if n > 100 << 20 {
+        return Err(err(format!("header of {n} bytes is implausible")));
+    }
+    let mut header = vec![0u8; n as usize];
+    f.read_exact(&mut header)
+        .map_err(|e| err(format!("truncated header: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&header).map_err(|e| err(format!("header is not JSON: {e}")))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| err("header is not a JSON object".into()))?;
+    let mut metadata = BTreeMap::new();
+    let mut out = Vec::new();
+    for (name, entry) in obj {
+        if name == "__metadata__" {
+            if let Some(m) = entry.as_object() {
+                for (k, v) in m {
+                    metadata.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+                }
+            }
+            continue;
+        }
+        let dtype = entry["dtype"].as_str().unwrap_or("?").to_string();
+        let shape = entry["shape"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.as_u64())
+                    .map(|d| d as usize)
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(TensorInfo {
+            name: name.clone(),
+            dtype,
+            shape,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok((out, metadata))
 }
 

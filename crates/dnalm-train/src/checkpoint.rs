@@ -12,7 +12,6 @@
 //! OUT/best/                   the same files for the lowest eval loss so far
 //! ```
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -72,9 +71,8 @@ fn write_dir(dest: &Path, ck: &Checkpoint<'_>) -> Result<()> {
         fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let meta = BTreeMap::from([("step".to_string(), ck.state.step.to_string())]);
-    save_safetensors(&tmp.join(MODEL_FILE), ck.model, &meta).map_err(model_err)?;
-    save_safetensors(&tmp.join(OPTIMIZER_FILE), ck.optimizer, &meta).map_err(model_err)?;
+    save_safetensors(&tmp.join(MODEL_FILE), ck.model).map_err(model_err)?;
+    save_safetensors(&tmp.join(OPTIMIZER_FILE), ck.optimizer).map_err(model_err)?;
     let state = serde_json::to_string_pretty(ck.state).expect("state serialises") + "\n";
     fs::write(tmp.join(STATE_FILE), state).map_err(io(&tmp))?;
     fs::write(tmp.join(CONFIG_FILE), ck.model_config_json).map_err(io(&tmp))?;

@@ -339,7 +339,9 @@ impl MaskCollator {
             let mut rng = keyed_rng(dom, set.seed, a, b);
             rng.set_stream(r as u64);
             let row = self.row(r, ex, &mut rng)?;
-            expected += set.strategy.expected_masked(row.content, row.first);
+            expected += set
+                .strategy
+                .expected_masked(row.content, row.first, set.at_least_one);
             rows.push(row);
         }
         let longest = rows.iter().map(|r| r.ids.len()).max().unwrap_or(0);
@@ -694,7 +696,8 @@ mod tests {
         let ex: Vec<Example<'_>> = rs.iter().map(|r| Example::new(r)).collect();
         let b = collator(s, 16, 17).collate(&ex, 0, 0).unwrap();
         assert_eq!(b.n_masked, 50);
-        assert!((s.expected_masked(3, 0) - 1.0).abs() < 1e-9);
+        assert!((s.expected_masked(3, 0, true) - 1.0).abs() < 1e-9);
+        assert!(s.expected_masked(3, 0, false) < 1e-9);
         let off = MaskCollator::builder(s, V)
             .at_least_one(false)
             .build()

@@ -367,6 +367,14 @@ pub fn pretrain(
             .stop_after
             .is_some_and(|n| state.step - start_step >= n)
         {
+            // A time-boxed stop keeps its work: checkpoint where it stands.
+            if state.step % cfg.save_every != 0 {
+                let dir = save(&model, &opt, &state, false)?;
+                on_event(&Event::Checkpoint {
+                    step: state.step,
+                    dir,
+                });
+            }
             break;
         }
         let step = state.step;

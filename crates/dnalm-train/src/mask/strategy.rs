@@ -76,18 +76,25 @@ impl MaskStrategy {
 
     /// The exact expected number of selected positions in a row of
     /// `n_content` non-special tokens whose first `first_part_len` are
-    /// k-mers (hybrid only), including span clipping and the
-    /// at-least-one rule.
-    pub fn expected_masked(&self, n_content: usize, first_part_len: usize) -> f64 {
+    /// k-mers (hybrid only), including span clipping and, when
+    /// `at_least_one`, the one-per-row fallback.
+    pub fn expected_masked(
+        &self,
+        n_content: usize,
+        first_part_len: usize,
+        at_least_one: bool,
+    ) -> f64 {
         if n_content == 0 {
             return 0.0;
         }
         let n = n_content;
-        match *self {
-            MaskStrategy::Random { prob } => n as f64 * prob + (1.0 - prob).powf(n as f64),
+        // (expected without the fallback, P(nothing selected), expected
+        // size of the fallback selection).
+        let (sel, p_none, fallback) = match *self {
+            MaskStrategy::Random { prob } => (n as f64 * prob, (1.0 - prob).powf(n as f64), 1.0),
             MaskStrategy::KmerSpan { k, centre_prob } => {
-                let (sel, p_none, fallback) = span_expectation(k, centre_prob, n);
-                sel + p_none * fallback / n as f64
+                let (sel, p_none, spans) = span_expectation(k, centre_prob, n);
+                (sel, p_none, spans / n as f64)
             }
             MaskStrategy::Hybrid {
                 k,
@@ -96,10 +103,18 @@ impl MaskStrategy {
             } => {
                 let f = first_part_len.min(n);
                 let b = n - f;
-                let (sel, p_none_k, fallback_k) = span_expectation(k, centre_prob, f);
-                let p_none = p_none_k * (1.0 - bpe_prob).powf(b as f64);
-                sel + b as f64 * bpe_prob + p_none * (fallback_k + b as f64) / n as f64
+                let (sel, p_none_k, spans) = span_expectation(k, centre_prob, f);
+                (
+                    sel + b as f64 * bpe_prob,
+                    p_none_k * (1.0 - bpe_prob).powf(b as f64),
+                    (spans + b as f64) / n as f64,
+                )
             }
+        };
+        if at_least_one {
+            sel + p_none * fallback
+        } else {
+            sel
         }
     }
 }
