@@ -64,7 +64,8 @@ pub enum Command {
         after_help = "Example:\n  dnalm quickstart --out-dir dnalm-quickstart\n\n\
       Generates a demonstration genome (or uses --genome), builds the 305-nt corpus, trains BPE-600,\n\
       builds the hybrid 6-mer + BPE vocabulary, computes token statistics, plots and tf-idf,\n\
-      and writes report.md in the output folder."
+      pre-trains the tiny hybrid BERT (--pretrain-steps, a few minutes on 2 cores) and writes\n\
+      report.md with the loss curve in the output folder."
     )]
     Quickstart(QuickstartArgs),
     /// Pre-train a BERT masked-LM (optionally + LSTM) on a tokenized corpus, with checkpoints and resume.
@@ -81,7 +82,7 @@ pub enum Command {
       OUT gets run.toml, config.json, tokenizer.json, metrics.jsonl, loss.svg, checkpoints/step-N/,\n\
       best/ and model/ (the best checkpoint, loaded at the end). Every random choice is keyed by\n\
       (seed, step): a run stopped at any point (even by SIGKILL) and resumed ends bit-identical.")]
-    Pretrain(PretrainArgs),
+    Pretrain(Box<PretrainArgs>),
     /// Export a trained model to Hugging Face files: config.json, model.safetensors, tokenizer files.
     #[command(
         name = "export-hf",
@@ -371,6 +372,12 @@ pub struct QuickstartArgs {
     pub record_len: usize,
     #[arg(long, default_value_t = 600)]
     pub merges: usize,
+    /// Updates of the tiny hybrid model's pre-training (batch 8).
+    #[arg(long, default_value_t = 300)]
+    pub pretrain_steps: u64,
+    /// Stop after the tokenizer stages (no model).
+    #[arg(long)]
+    pub skip_pretrain: bool,
 }
 
 #[derive(Debug, Args)]

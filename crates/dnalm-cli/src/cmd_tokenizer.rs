@@ -30,7 +30,7 @@ pub fn bpe_corpus(inputs: &[PathBuf], gaps: GapPolicy) -> Result<BpeCorpus> {
         for r in input::pieces(path, &item, gaps)? {
             corpus.push(&item.seq[r])?;
         }
-        if corpus.segments() % 4096 == 0 {
+        if corpus.segments().is_multiple_of(4096) {
             pb.set_message(format!("{:.1} Mb read", corpus.bases() as f64 / 1e6));
         }
         Ok(())

@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         },
         Command::Tfidf(a) => cmd_tfidf::run(a),
         Command::Quickstart(a) => cmd_quickstart::run(a),
-        Command::Pretrain(a) => cmd_model::pretrain(a),
+        Command::Pretrain(a) => cmd_model::pretrain(*a),
         Command::ExportHf(a) => cmd_model::export_hf(a),
         Command::Inspect(a) => cmd_model::inspect(a, cli.verbose),
     };

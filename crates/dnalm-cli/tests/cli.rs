@@ -70,6 +70,8 @@ fn quickstart_small() {
             "60000",
             "--merges",
             "50",
+            "--pretrain-steps",
+            "4",
             "--out-dir",
         ])
         .arg(&q)
@@ -78,6 +80,10 @@ fn quickstart_small() {
     let report = read(&q.join("report.md"));
     assert!(report.contains("BPE-50"), "{report}");
     assert!(report.contains("Hybrid vocabulary"), "{report}");
+    assert!(
+        report.contains("Pre-training: tiny hybrid BERT"),
+        "{report}"
+    );
     for p in [
         "genome.fa.gz",
         "corpus/segments.txt",
@@ -92,6 +98,8 @@ fn quickstart_small() {
         "stats/kmer6/rank_frequency.svg",
         "tfidf/tfidf.tsv",
         "tfidf/tfidf_top.svg",
+        "pretrain/loss.svg",
+        "pretrain/model/model.safetensors",
     ] {
         assert!(q.join(p).is_file(), "quickstart did not write {p}");
     }
@@ -119,7 +127,7 @@ fn quickstart_small() {
             "--record-len",
             "60000",
         ])
-        .args(["--merges", "50", "--out-dir"])
+        .args(["--merges", "50", "--pretrain-steps", "4", "--out-dir"])
         .arg(&q2)
         .assert()
         .success();
@@ -132,6 +140,7 @@ fn quickstart_small() {
         "stats/bpe/frequencies.tsv",
         "tfidf/tfidf.tsv",
         "hf/bpe50/tokenizer.json",
+        "pretrain/model/model.safetensors",
     ] {
         assert_eq!(
             std::fs::read(q.join(p)).unwrap(),

@@ -104,7 +104,7 @@ pub fn save(out: &Path, ck: &Checkpoint<'_>, keep: usize) -> Result<PathBuf> {
     write_dir(&dest, ck)?;
     let steps = list_steps(out)?;
     if steps.len() > keep.max(1) {
-        for &(_, ref dir) in &steps[..steps.len() - keep.max(1)] {
+        for (_, dir) in &steps[..steps.len() - keep.max(1)] {
             fs::remove_dir_all(dir).map_err(io(dir))?;
         }
     }

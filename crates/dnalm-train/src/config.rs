@@ -149,7 +149,7 @@ impl TrainConfig {
                 return bad(format!("dropout {d} must be in [0, 1)"));
             }
         }
-        if !(self.max_grad_norm >= 0.0) {
+        if self.max_grad_norm.is_nan() || self.max_grad_norm < 0.0 {
             return bad(format!("max_grad_norm {} must be >= 0", self.max_grad_norm));
         }
         if !matches!(
@@ -265,7 +265,7 @@ mod tests {
         };
         let text = c.to_toml();
         assert_eq!(TrainConfig::from_toml(&text).unwrap(), c);
-        let value = toml::Value::try_from(&TrainConfig::default()).unwrap();
+        let value = toml::Value::try_from(TrainConfig::default()).unwrap();
         for key in value.as_table().unwrap().keys() {
             assert!(
                 FIELD_DOCS.iter().any(|(k, _)| k == key),

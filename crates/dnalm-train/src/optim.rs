@@ -51,7 +51,11 @@ impl AdamWConfig {
                 self.beta1, self.beta2
             )));
         }
-        if !(self.eps > 0.0) || !(self.weight_decay >= 0.0) {
+        if self.eps.is_nan()
+            || self.eps <= 0.0
+            || self.weight_decay.is_nan()
+            || self.weight_decay < 0.0
+        {
             return Err(TrainError::Config(format!(
                 "AdamW eps {} must be > 0 and weight decay {} >= 0",
                 self.eps, self.weight_decay

@@ -368,7 +368,7 @@ pub fn pretrain(
             .is_some_and(|n| state.step - start_step >= n)
         {
             // A time-boxed stop keeps its work: checkpoint where it stands.
-            if state.step % cfg.save_every != 0 {
+            if !state.step.is_multiple_of(cfg.save_every) {
                 let dir = save(&model, &opt, &state, false)?;
                 on_event(&Event::Checkpoint {
                     step: state.step,
@@ -412,7 +412,7 @@ pub fn pretrain(
         model = m;
         state.step += 1;
 
-        if state.step % cfg.log_every == 0 || state.step == cfg.max_steps {
+        if state.step.is_multiple_of(cfg.log_every) || state.step == cfg.max_steps {
             let n_micro = micro_count.max(1) as f64;
             let elapsed = window_start.elapsed().as_secs_f64().max(1e-9);
             let metrics = Metrics {
@@ -436,7 +436,7 @@ pub fn pretrain(
             window_start = Instant::now();
         }
         let at_end = state.step == cfg.max_steps;
-        if state.step % cfg.eval_every == 0 || at_end {
+        if state.step.is_multiple_of(cfg.eval_every) || at_end {
             let (loss, acc, n) = evaluate(
                 &model.valid(),
                 eval_corpus,
@@ -470,7 +470,7 @@ pub fn pretrain(
                 save(&model, &opt, &state, true)?;
             }
         }
-        if state.step % cfg.save_every == 0 || at_end {
+        if state.step.is_multiple_of(cfg.save_every) || at_end {
             let dir = save(&model, &opt, &state, false)?;
             on_event(&Event::Checkpoint {
                 step: state.step,
