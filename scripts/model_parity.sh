@@ -16,10 +16,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 "$dnalm" -q quickstart --out-dir "$tmp/qs" --records 1 --record-len 200000 --merges 20 --skip-pretrain
 "$dnalm" -q corpus "$tmp/qs/genome.fa.gz" --window 305 -o "$tmp/seg.txt"
-for kind in "kmer --k 6 --order dnabert" "bpe --merges 50"; do
-  name="${kind%% *}"
-  # shellcheck disable=SC2086
-  "$dnalm" -q tokenizer train --kind $kind "$tmp/seg.txt" -o "$tmp/$name.json"
+"$dnalm" -q tokenizer train --kind kmer --k 6 --order dnabert -o "$tmp/kmer.json"
+"$dnalm" -q tokenizer train --kind bpe --merges 50 "$tmp/seg.txt" -o "$tmp/bpe.json"
+for name in kmer bpe; do
   "$dnalm" -q pretrain -t "$tmp/$name.json" "$tmp/seg.txt" --out-dir "$tmp/run-$name" \
     --max-steps 3 --warmup-steps 1 --batch-size 4 --grad-accum 1 --eval-every 3 --max-len 128
   "$dnalm" -q export-hf "$tmp/run-$name" --out-dir "$tmp/hf-$name" --sample 3
