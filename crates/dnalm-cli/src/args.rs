@@ -425,6 +425,9 @@ pub struct PretrainArgs {
     pub batch_size: Option<usize>,
     #[arg(long)]
     pub grad_accum: Option<usize>,
+    /// Row shards of each micro-batch run in parallel (default 2).
+    #[arg(long)]
+    pub shards: Option<usize>,
     /// Longest input in tokens, [CLS] and [SEP] included.
     #[arg(long)]
     pub max_len: Option<usize>,

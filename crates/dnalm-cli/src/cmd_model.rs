@@ -37,6 +37,7 @@ fn apply_overrides(c: &mut TrainConfig, a: &PretrainArgs) {
         lr,
         batch_size,
         grad_accum,
+        shards,
         max_len,
         masking,
         mask_prob,

@@ -262,6 +262,7 @@ fn pretrain_stage(a: &QuickstartArgs, segments: &std::path::Path, md: &mut Strin
         lr: Some(1e-3),
         batch_size: Some(8),
         grad_accum: Some(1),
+        shards: None,
         max_len: Some(512),
         masking: None,
         mask_prob: None,

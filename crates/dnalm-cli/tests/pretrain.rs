@@ -300,7 +300,21 @@ fn export_inspect_and_bad_input() {
         t.path().join("bad/model.safetensors"),
     )
     .unwrap();
+    // A config.json with invalid sizes: 128 hidden units over 3 heads.
+    std::fs::create_dir(t.path().join("badcfg")).unwrap();
+    std::fs::copy(
+        t.path().join("hf/model.safetensors"),
+        t.path().join("badcfg/model.safetensors"),
+    )
+    .unwrap();
+    let mut c = cfg.clone();
+    c["num_attention_heads"] = 3.into();
+    std::fs::write(t.path().join("badcfg/config.json"), c.to_string()).unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["export-hf", "badcfg", "--out-dir", "x0", "-t", "k4.json"],
+            "not divisible",
+        ),
         (vec!["inspect", "broken.safetensors"], "broken.safetensors"),
         (
             vec!["export-hf", "bad", "--out-dir", "x1", "-t", "k4.json"],
@@ -360,6 +374,7 @@ fn export_inspect_and_bad_input() {
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+    assert!(!t.path().join("x0/model.safetensors").exists());
     assert!(!t.path().join("x1/model.safetensors").exists());
     // A model whose vocabulary does not match the tokenizer.
     dnalm_q()

@@ -37,8 +37,35 @@ impl BatchInput {
     }
 }
 
+impl BatchInput {
+    /// Row ranges of `shards` shards of this batch: shard `i` holds rows
+    /// `i*B/S .. (i+1)*B/S`; fewer shards when there are fewer rows, never an
+    /// empty one.
+    pub fn shard_ranges(&self, shards: usize) -> Vec<std::ops::Range<usize>> {
+        let rows = self.batch_size;
+        let s = shards.clamp(1, rows.max(1));
+        (0..s)
+            .map(|i| (i * rows / s)..((i + 1) * rows / s))
+            .filter(|r| !r.is_empty())
+            .collect()
+    }
+
+    /// Rows `r` of this batch.
+    pub fn rows(&self, r: &std::ops::Range<usize>) -> BatchInput {
+        let t = self.seq_len;
+        let cut = |v: &Vec<i64>| v[r.start * t..r.end * t].to_vec();
+        BatchInput {
+            input_ids: cut(&self.input_ids),
+            attention_mask: cut(&self.attention_mask),
+            token_type_ids: self.token_type_ids.as_ref().map(cut),
+            batch_size: r.len(),
+            seq_len: t,
+        }
+    }
+}
+
 /// The batch as device tensors.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DeviceBatch {
     pub input_ids: Tensor<2, Int>,
     pub token_type_ids: Option<Tensor<2, Int>>,
@@ -47,6 +74,29 @@ pub struct DeviceBatch {
     pub mask_bias: Tensor<4>,
     /// `[B, 1, 1, T]`: true where the key is padding.
     pub mask_pad: Tensor<4, Bool>,
+    /// Where training-mode dropout masks come from: `Some(seed)` makes the
+    /// masks of one forward pass a function of the seed alone (the k-th
+    /// dropout call of the pass uses `mix64(seed, k)`), so passes can run
+    /// on several threads at once and stay reproducible; `None` draws each
+    /// mask's seed from the device's generator.
+    pub dropout_seed: Option<u64>,
+    dropout_calls: std::sync::atomic::AtomicU64,
+}
+
+impl Clone for DeviceBatch {
+    fn clone(&self) -> Self {
+        Self {
+            input_ids: self.input_ids.clone(),
+            token_type_ids: self.token_type_ids.clone(),
+            mask_bias: self.mask_bias.clone(),
+            mask_pad: self.mask_pad.clone(),
+            dropout_seed: self.dropout_seed,
+            dropout_calls: std::sync::atomic::AtomicU64::new(
+                self.dropout_calls
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            ),
+        }
+    }
 }
 
 /// What HF adds to the scores of padded keys (`torch.finfo(float32).min`).
@@ -71,7 +121,25 @@ impl DeviceBatch {
             token_type_ids,
             mask_bias: Tensor::from_data(TensorData::new(bias, [b, 1, 1, t]), device),
             mask_pad: Tensor::from_data(TensorData::new(pad, [b, 1, 1, t]), device),
+            dropout_seed: None,
+            dropout_calls: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Key this pass's dropout masks by `seed` (see [`Self::dropout_seed`]).
+    pub fn with_dropout_seed(mut self, seed: u64) -> Self {
+        self.dropout_seed = Some(seed);
+        self
+    }
+
+    /// The seed of the next dropout mask of this pass, if the pass has one.
+    pub(crate) fn next_dropout_seed(&self) -> Option<u64> {
+        self.dropout_seed.map(|s| {
+            let k = self
+                .dropout_calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            dnalm_seq::mix64(s, k)
+        })
     }
 }
 
@@ -132,7 +200,7 @@ impl Embeddings {
             }
         };
         let x = words + positions + types;
-        self.dropout.forward(self.layer_norm.forward(x))
+        crate::layers::dropout(&self.dropout, self.layer_norm.forward(x), batch)
     }
 }
 
@@ -155,8 +223,8 @@ pub struct SelfOutput {
 }
 
 impl SelfOutput {
-    fn forward(&self, x: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        let x = self.dropout.forward(self.dense.forward(x));
+    fn forward(&self, x: Tensor<3>, residual: Tensor<3>, batch: &DeviceBatch) -> Tensor<3> {
+        let x = crate::layers::dropout(&self.dropout, self.dense.forward(x), batch);
         self.layer_norm.forward(x + residual)
     }
 }
@@ -211,7 +279,7 @@ impl SelfAttention {
         } else {
             let scores = q.matmul(k.transpose()).mul_scalar(scale) + batch.mask_bias.clone();
             let probs = softmax(scores, 3);
-            let ctx = self.dropout.forward(probs.clone()).matmul(v);
+            let ctx = crate::layers::dropout(&self.dropout, probs.clone(), batch).matmul(v);
             (ctx, want_probs.then_some(probs))
         };
         (ctx.swap_dims(1, 2).reshape([b, t, h]), probs)
@@ -255,12 +323,12 @@ impl Layer {
             .attention
             .self_attn
             .forward(x.clone(), batch, want_probs);
-        let x = self.attention.output.forward(ctx, x);
+        let x = self.attention.output.forward(ctx, x, batch);
         let inter = self
             .intermediate
             .act
             .forward(self.intermediate.dense.forward(x.clone()));
-        (self.output.forward(inter, x), probs)
+        (self.output.forward(inter, x, batch), probs)
     }
 }
 

@@ -111,6 +111,19 @@ impl BertForMaskedLm {
         self.head(self.encode(batch, Want::default()).last_hidden_state)
     }
 
+    /// [`Self::logits`] with the rows cut into `shards` shards run in
+    /// parallel (the flex backend runs element-wise work on one thread per
+    /// pass); the same numbers for any thread count.
+    pub fn logits_sharded(&self, batch: &BatchInput, shards: usize, device: &Device) -> Tensor<3> {
+        use rayon::prelude::*;
+        let parts: Vec<Tensor<3>> = batch
+            .shard_ranges(shards)
+            .par_iter()
+            .map(|r| self.logits(&DeviceBatch::new(&batch.rows(r), device)))
+            .collect();
+        Tensor::cat(parts, 0)
+    }
+
     /// Masked-LM loss. The head runs only on labelled positions (about 15%
     /// of them), which gives the same loss as HF's full-vocabulary logits at a
     /// fraction of the cost. `labels` is `[B*T]` with [`IGNORE_LABEL`] where
@@ -275,8 +288,11 @@ impl BertForSequenceClassification {
 
     /// Class logits `[B, num_labels]`.
     pub fn forward(&self, batch: &DeviceBatch, attention_mask: &[i64]) -> Tensor<2> {
-        self.classifier
-            .forward(self.dropout.forward(self.pooled(batch, attention_mask)))
+        self.classifier.forward(crate::layers::dropout(
+            &self.dropout,
+            self.pooled(batch, attention_mask),
+            batch,
+        ))
     }
 }
 

@@ -14,15 +14,19 @@
 //! (lr 1e-4, betas 0.9/0.98, eps 1e-6, weight decay 0.01), no clipping.
 //! Inference: eval mode, logits `[B, T, V]` for every position.
 //! Inputs: random ids in 5..vocab with [CLS] first and [SEP] last, no
-//! padding, 4 pre-built batches used in turn (seeded). `--warmup` untimed
+//! padding, 4 pre-built batches used in turn (seeded). `--shards` (2, as
+//! `dnalm pretrain`) cuts each batch into row shards run in parallel. `--warmup` untimed
 //! steps, then `--repeat` timed ones. Prints one JSON line per measurement.
 
 use std::time::Instant;
 
 use burn::tensor::ElementConversion;
-use dnalm_model::{BatchInput, BertConfig, BertForMaskedLm, DeviceBatch, IGNORE_LABEL};
+use dnalm_model::{BatchInput, BertConfig, BertForMaskedLm, IGNORE_LABEL};
 use dnalm_train::{AdamW, AdamWConfig, GradBuffer};
 use rand::{Rng, SeedableRng};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CLS: i64 = 2;
 const SEP: i64 = 3;
@@ -51,6 +55,7 @@ struct Args {
     dropout: f64,
     mask_prob: f64,
     seed: u64,
+    shards: usize,
     only: Option<String>,
 }
 
@@ -65,6 +70,7 @@ fn parse() -> Args {
     let (mut threads, mut warmup, mut repeat) = (2usize, 2usize, 5usize);
     let (mut dropout, mut mask_prob, mut seed) = (0.1f64, 0.15f64, 1u64);
     let mut only = None;
+    let mut shards = 2usize;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut val = || {
@@ -84,6 +90,7 @@ fn parse() -> Args {
             "--dropout" => dropout = val().parse().unwrap_or_else(|_| die("bad --dropout")),
             "--mask-prob" => mask_prob = val().parse().unwrap_or_else(|_| die("bad --mask-prob")),
             "--only" => only = Some(val()),
+            "--shards" => shards = num(val()),
             "--layers" | "--hidden" | "--heads" | "--intermediate" | "--vocab" | "--seq"
             | "--batch" => {
                 let v = num(val());
@@ -145,6 +152,7 @@ fn parse() -> Args {
         dropout,
         mask_prob,
         seed,
+        shards,
         only,
     }
 }
@@ -234,13 +242,18 @@ fn measure(a: &Args, what: &str) -> serde_json::Value {
         for i in 0..a.warmup + a.repeat {
             let (input, labels) = &data[i % N_BATCHES];
             let t0 = Instant::now();
-            let out = model
-                .mlm_loss(&DeviceBatch::new(input, &device), labels)
-                .expect("loss");
-            let loss: f64 = out.loss.clone().into_scalar::<f32>().elem();
-            let g = out.loss.backward();
             let mut grads = GradBuffer::default();
-            grads.accumulate(&model, &g);
+            let out = dnalm_train::shard::mlm_backward(
+                &model,
+                input,
+                labels,
+                a.shards,
+                dnalm_seq::mix64(a.seed, i as u64),
+                &device,
+                &mut grads,
+            )
+            .expect("loss");
+            let loss = out.loss;
             let (m, _) = opt.step(model, grads, 1e-4, None);
             model = m;
             // The step is done when its new weights exist.
@@ -264,7 +277,7 @@ fn measure(a: &Args, what: &str) -> serde_json::Value {
         for i in 0..a.warmup + a.repeat {
             let (input, _) = &data[i % N_BATCHES];
             let t0 = Instant::now();
-            let logits = model.logits(&DeviceBatch::new(input, &inner));
+            let logits = model.logits_sharded(input, a.shards, &inner);
             let v: f32 = logits.slice([0..1, 0..1, 0..1]).into_scalar::<f32>().elem();
             let dt = t0.elapsed().as_secs_f64();
             if i >= a.warmup {
@@ -296,6 +309,7 @@ fn measure(a: &Args, what: &str) -> serde_json::Value {
         "dropout": dropout,
         "mlm_labelled_per_batch": labelled,
         "threads": a.threads,
+        "shards": a.shards,
         "warmup": a.warmup,
         "repeat": a.repeat,
         "median_ms": r3(median * 1e3),

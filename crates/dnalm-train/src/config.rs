@@ -45,6 +45,11 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Micro-batches per update (effective batch = batch_size x grad_accum).
     pub grad_accum: usize,
+    /// Each micro-batch is cut into this many shards of rows that run
+    /// forward and backward in parallel (the flex backend runs element-wise
+    /// work on one thread per pass). Results depend on this number, never on
+    /// the thread count.
+    pub shards: usize,
     /// Clip the global gradient norm to this (0 = no clipping).
     pub max_grad_norm: f64,
     /// Sequences per evaluation batch.
@@ -85,6 +90,7 @@ impl Default for TrainConfig {
             max_steps: 20_000,
             batch_size: 16,
             grad_accum: 25,
+            shards: 2,
             max_grad_norm: 1.0,
             eval_batch_size: 32,
             eval_every: 2500,
@@ -116,6 +122,7 @@ impl TrainConfig {
         for (name, v) in [
             ("batch_size", self.batch_size),
             ("grad_accum", self.grad_accum),
+            ("shards", self.shards),
             ("eval_batch_size", self.eval_batch_size),
             ("keep_checkpoints", self.keep_checkpoints),
         ] {
@@ -242,6 +249,7 @@ const FIELD_DOCS: &[(&str, &str)] = &[
     ("max_steps", "Optimiser updates in all."),
     ("batch_size", "Sequences per micro-batch."),
     ("grad_accum", "Micro-batches per update (effective batch = batch_size x grad_accum)."),
+    ("shards", "Row shards of each micro-batch run in parallel (results depend on it, not on the thread count)."),
     ("max_grad_norm", "Clip the global gradient norm to this (0: no clipping)."),
     ("eval_batch_size", "Sequences per evaluation batch."),
     ("eval_every", "Evaluate (loss, perplexity, masked-token accuracy) every N updates and at the end."),

@@ -40,6 +40,7 @@ pub mod error;
 pub mod mask;
 pub mod optim;
 pub mod schedule;
+pub mod shard;
 pub mod trainer;
 
 pub use batch::{BatchSampler, Split};

@@ -117,6 +117,23 @@ impl GradBuffer {
         self.micro_batches += 1;
     }
 
+    /// Add another buffer's gradients (the shards of one micro-batch)
+    /// without counting a micro-batch; see [`Self::count_micro_batch`].
+    pub fn add(&mut self, other: GradBuffer) {
+        for (name, g) in other.grads {
+            let merged = match self.grads.remove(&name) {
+                Some(prev) => prev + g,
+                None => g,
+            };
+            self.grads.insert(name, merged);
+        }
+    }
+
+    /// Count one micro-batch whose shards were added with [`Self::add`].
+    pub fn count_micro_batch(&mut self) {
+        self.micro_batches += 1;
+    }
+
     pub fn micro_batches(&self) -> usize {
         self.micro_batches
     }

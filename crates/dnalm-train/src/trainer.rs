@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use dnalm_model::weights::{self, mlm_state_dict, StateDict};
-use dnalm_model::{BatchInput, BertConfig, BertForMaskedLm, Device, DeviceBatch};
+use dnalm_model::{BatchInput, BertConfig, BertForMaskedLm, Device};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{BatchSampler, Split};
@@ -178,6 +178,7 @@ fn evaluate(
     indices: &[u32],
     collator: &MaskCollator,
     batch_size: usize,
+    shards: usize,
     device: &Device,
 ) -> Result<(f64, f64, usize)> {
     let (mut loss_sum, mut correct, mut n) = (0.0f64, 0usize, 0usize);
@@ -185,13 +186,11 @@ fn evaluate(
         let idx: Vec<usize> = chunk.iter().map(|&x| x as usize).collect();
         let batch = collator.collate_corpus(corpus, &idx, u64::MAX, i as u64)?;
         let input = to_input(&batch);
-        let out = model
-            .mlm_loss(&DeviceBatch::new(&input, device), &batch.labels)
-            .map_err(TrainError::Model)?;
-        let loss: f64 = out.loss.into_scalar::<f32>().elem();
-        loss_sum += loss * out.n_labels as f64;
-        correct += out.n_correct;
-        n += out.n_labels;
+        let (loss, labels, right) =
+            crate::shard::mlm_eval(model, &input, &batch.labels, shards, device)?;
+        loss_sum += loss;
+        correct += right;
+        n += labels;
     }
     if n == 0 {
         return Err(TrainError::Config(
@@ -200,8 +199,6 @@ fn evaluate(
     }
     Ok((loss_sum / n as f64, correct as f64 / n as f64, n))
 }
-
-use burn::tensor::ElementConversion;
 
 /// Pre-train a masked-LM on `data` into `out`. See the module doc for the
 /// layout of `out`.
@@ -384,21 +381,24 @@ pub fn pretrain(
             let idx = sampler.batch(step * cfg.grad_accum as u64 + micro);
             let batch = collator.collate_corpus(corpus, &idx, step, micro)?;
             let real: u64 = batch.attention_mask.iter().map(|&m| m as u64).sum();
-            // Dropout draws from the backend generator: key it by the step.
-            device.seed(mix(cfg.seed, step, micro));
             let input = to_input(&batch);
-            let out = model
-                .mlm_loss(&DeviceBatch::new(&input, &device), &batch.labels)
-                .map_err(TrainError::Model)?;
-            let loss_value: f64 = out.loss.clone().into_scalar::<f32>().elem();
+            // Dropout masks are keyed by (seed, step, micro-batch, shard).
+            let out = crate::shard::mlm_backward(
+                &model,
+                &input,
+                &batch.labels,
+                cfg.shards,
+                mix(cfg.seed, step, micro),
+                &device,
+                &mut grads,
+            )?;
+            let loss_value = out.loss;
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged {
                     step,
                     loss: loss_value,
                 });
             }
-            let g = out.loss.backward();
-            grads.accumulate(&model, &g);
             loss_acc += loss_value;
             micro_count += 1;
             correct_acc += out.n_correct;
@@ -443,6 +443,7 @@ pub fn pretrain(
                 &eval_idx,
                 &collator,
                 cfg.eval_batch_size,
+                cfg.shards,
                 &inner,
             )?;
             let is_best = state.best_eval_loss.is_none_or(|b| loss < b);
