@@ -74,7 +74,7 @@ pub enum Command {
       dnalm tokenizer train --kind hybrid --merges 600 segments.txt -o hybrid.json\n  \
       dnalm pretrain -t hybrid.json segments.txt --preset tiny --max-steps 2000 --out-dir run/\n  \
       dnalm pretrain -t hybrid.json segments.txt --out-dir run/ --resume      # continue after a stop\n  \
-      dnalm pretrain --print-config > run.toml; dnalm pretrain -t dnabert6.json --config run.toml seq.txt --out-dir run/\n\n\
+      dnalm pretrain --print-config > run.toml      # every field documented; edit, then:\n  dnalm pretrain -t dnabert6.json --config run.toml seq.txt --out-dir run/\n\n\
       INPUT is the sequence file `dnalm corpus` writes (one sequence per line, or its TSV); it is\n\
       tokenized once into OUT/data/train.tok (memory-mapped). Masking follows the tokenizer: DNABERT\n\
       spans for overlapping k-mers (centre probability 0.025, ~14% masked), spans on the 6-mers +\n\
@@ -415,14 +415,19 @@ pub struct PretrainArgs {
     /// Hidden and attention dropout.
     #[arg(long)]
     pub dropout: Option<f64>,
+    /// Optimiser updates in all (default 20000).
     #[arg(long)]
     pub max_steps: Option<u64>,
+    /// Linear warm-up updates, then linear decay to 0 (default 1000).
     #[arg(long)]
     pub warmup_steps: Option<u64>,
+    /// Peak learning rate of AdamW (default 4e-4).
     #[arg(long)]
     pub lr: Option<f64>,
+    /// Sequences per micro-batch (default 16).
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// Micro-batches per update (default 25: 400 sequences per update).
     #[arg(long)]
     pub grad_accum: Option<usize>,
     /// Row shards of each micro-batch run in parallel (default 2).
@@ -434,21 +439,28 @@ pub struct PretrainArgs {
     /// auto, random, kmer-span or hybrid.
     #[arg(long)]
     pub masking: Option<String>,
+    /// Share of tokens masked at random: BPE, variable k-mers, hybrid BPE part (default 0.15).
     #[arg(long)]
     pub mask_prob: Option<f64>,
     /// Span-centre probability for k-mer / hybrid masking (DNABERT: 0.025).
     #[arg(long)]
     pub centre_prob: Option<f64>,
+    /// Evaluate every N updates and at the end (default 2500).
     #[arg(long)]
     pub eval_every: Option<u64>,
+    /// Share of INPUT held out when --eval is not given (default 0.05).
     #[arg(long)]
     pub eval_fraction: Option<f64>,
+    /// Write a metrics line every N updates (default 500).
     #[arg(long)]
     pub log_every: Option<u64>,
+    /// Checkpoint every N updates and at the end (default 2500).
     #[arg(long)]
     pub save_every: Option<u64>,
+    /// Keep the N newest step checkpoints; best/ is kept apart (default 20).
     #[arg(long)]
     pub keep_checkpoints: Option<usize>,
+    /// Seed of weights, batch order, masks and dropout (default 42).
     #[arg(long)]
     pub seed: Option<u64>,
 }

@@ -1,6 +1,7 @@
 //! `dnalm`: DNA as a language, from FASTA to results. This binary only
 //! parses arguments, wires the library crates together and prints; the
-//! domain logic lives in `dnalm-seq` and `dnalm-tokenizers`.
+//! domain logic lives in `dnalm-seq`, `dnalm-tokenizers`, `dnalm-model` and
+//! `dnalm-train`.
 
 mod args;
 mod cmd_corpus;
@@ -17,6 +18,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use args::{Cli, Command, TokenizerCommand};
+
+// glibc's malloc hands large tensor buffers back to the OS and faults them in
+// again on the next step; mimalloc keeps them (a tiny-model training step was
+// measured 15-25% faster with it).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -106,3 +106,44 @@ fn export_round_trip_writes_every_hf_tensor() {
         assert_eq!(&ours[k], t, "{k} changed on the way through dnalm");
     }
 }
+
+/// A `BertModel` checkpoint (what `BertModel.save_pretrained` writes: no
+/// `bert.` prefix, a pooler, no MLM head) loads with a fresh head and the
+/// same encoder outputs.
+#[test]
+fn bert_model_checkpoint_loads_with_a_fresh_head() {
+    let device = dnalm_model::device(dnalm_model::Backend::Cpu).unwrap();
+    let (original, _) = load_safetensors(&fixture_dir().join("model.safetensors")).unwrap();
+    let mut body: StateDict = original
+        .iter()
+        .filter_map(|(k, t)| k.strip_prefix("bert.").map(|k| (k.to_string(), t.clone())))
+        .collect();
+    let h = body["embeddings.word_embeddings.weight"].shape[1];
+    body.insert(
+        "pooler.dense.weight".into(),
+        HostTensor {
+            shape: vec![h, h],
+            data: vec![0.0; h * h],
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture_dir().join("config.json"),
+        dir.path().join("config.json"),
+    )
+    .unwrap();
+    dnalm_model::weights::save_safetensors(&dir.path().join("model.safetensors"), &body).unwrap();
+    let p = load_mlm(dir.path(), &device).unwrap();
+    assert!(
+        p.fresh.iter().all(|n| n.starts_with("cls.")) && !p.fresh.is_empty(),
+        "{:?}",
+        p.fresh
+    );
+    let db = DeviceBatch::new(&fixture_batch(), &device);
+    let got = p.model.encode(&db, Want::default()).last_hidden_state;
+    let d = max_abs_diff(
+        &HostTensor::from_tensor(got),
+        &expected()["last_hidden_state"],
+    );
+    assert!(d <= 1e-4, "last_hidden_state differs by {d:e}");
+}

@@ -105,6 +105,11 @@ pub enum SplitMode {
     Random,
     /// Whole blocks of the genome go to one side; windows spanning blocks of
     /// both sides are dropped, so no test window overlaps a training window.
+    /// Test blocks are spread evenly (block `b` of a record is test when
+    /// `floor((b+1)f + u) > floor(bf + u)`, with a seeded phase `u` per
+    /// record), so any run of n blocks holds floor(nf) or ceil(nf) test
+    /// blocks: a 2.3 Mb record in 100 kb blocks at f = 0.1 gets 2 or 3, never
+    /// none, as independent draws per block could give.
     Position {
         /// Block length in bases.
         block_len: u64,
@@ -228,6 +233,19 @@ impl Splitter {
         }
     }
 
+    /// The side of genome block `block` of record `record`: evenly spread
+    /// test blocks with a seeded phase per record (see [`SplitMode::Position`]).
+    fn block_side(&self, record: u64, block: u64) -> Part {
+        let f = self.test_fraction;
+        let u = unit(mix64(self.seed, record));
+        let at = |b: u64| (b as f64 * f + u).floor();
+        if at(block + 1) > at(block) {
+            Part::Test
+        } else {
+            Part::Train
+        }
+    }
+
     /// The part of the window `start..end` of record number `record_index`.
     pub fn assign(&self, record_index: usize, start: u64, end: u64) -> Part {
         match self.mode {
@@ -235,9 +253,9 @@ impl Splitter {
             SplitMode::Position { block_len } => {
                 let first = start / block_len;
                 let last = end.max(start + 1).saturating_sub(1) / block_len;
-                let part = self.side(record_index as u64, first);
+                let part = self.block_side(record_index as u64, first);
                 for block in first.saturating_add(1)..=last {
-                    if self.side(record_index as u64, block) != part {
+                    if self.block_side(record_index as u64, block) != part {
                         return Part::Dropped;
                     }
                 }
@@ -370,7 +388,22 @@ mod tests {
         let test_blocks = (0..100_000u64)
             .filter(|b| sp.assign(4, b * block, (b + 1) * block) == Part::Test)
             .count();
-        assert!((29_000..31_000).contains(&test_blocks), "{test_blocks}");
+        assert!((29_999..=30_001).contains(&test_blocks), "{test_blocks}");
+        // Evenly spread: every run of 10 blocks holds 3 test blocks.
+        for run in 0..1000u64 {
+            let n = (run * 10..run * 10 + 10)
+                .filter(|b| sp.assign(4, b * block, (b + 1) * block) == Part::Test)
+                .count();
+            assert_eq!(n, 3, "blocks {}..{}", run * 10, run * 10 + 10);
+        }
+        // A short record at a small fraction still gets test blocks.
+        let small = Splitter::new(SplitMode::default(), 0.1, 1).unwrap();
+        for rec in 0..50 {
+            let n = (0..23u64)
+                .filter(|b| small.assign(rec, b * 100_000, b * 100_000 + 305) == Part::Test)
+                .count();
+            assert!((2..=3).contains(&n), "record {rec}: {n} test blocks of 23");
+        }
         // Windows inside one block follow that block; another record differs.
         let inside = sp.assign(4, 10, 20);
         assert_eq!(sp.assign(4, 500, 900), inside);
