@@ -59,6 +59,21 @@ pub enum Command {
       tf(t,d) = f(t,d) / sum f(t',d); idf(t) = ln((1+n)/(1+df(t))) + 1; each document's vector\n\
       is L2-normalised; k-mers are ranked by the sum of their normalised weights over documents.")]
     Tfidf(TfidfArgs),
+    /// Next-k-mer prediction: windows of a chromosome, the n-gram baseline and fine-tuned models.
+    #[command(after_help = "Examples:\n  \
+      dnalm nextkmer chr21.fa.gz --k 3,4,5 --out-dir nextkmer/            # n-gram baselines only\n  \
+      dnalm nextkmer chr21.fa.gz --k 3,4,5 --model hybrid=run-hybrid/ --model bpe=run-bpe/ \\\n      \
+      --samples 50000 --epochs 1 --out-dir nextkmer/\n\n\
+      Overlapping 510-nt windows (stride 1, never across an N) are sampled (--samples, seeded) and\n\
+      their first 56 nt kept: the first 50 nt are the input, the next k nt the label (4^k classes).\n\
+      Sampled windows overlap, so a random train/test split lets test windows be read off training\n\
+      windows: --split position (default) sends whole genome blocks (--block-len) to one side;\n\
+      --split both also reports the random split. Every table has chance and a 12-gram predictor\n\
+      with backoff fitted on the training windows beside the models. Each --model NAME=DIR (a\n\
+      `dnalm pretrain` run or model folder with its tokenizer) is fine-tuned per k as a 4^k-class\n\
+      classifier on [CLS] (AdamW, 6% warm-up, linear decay) and scored on the test windows.\n\
+      OUT gets results.tsv, results.json, results.md and accuracy.svg.")]
+    Nextkmer(Box<NextkmerArgs>),
     /// Run the whole pipeline on a seeded demonstration genome and write a report.
     #[command(
         after_help = "Example:\n  dnalm quickstart --out-dir dnalm-quickstart\n\n\
@@ -115,6 +130,7 @@ impl Command {
                 TokenizerCommand::Export(_) => "tokenizer export",
             },
             Command::Tfidf(_) => "tfidf",
+            Command::Nextkmer(_) => "nextkmer",
             Command::Quickstart(_) => "quickstart",
             Command::Pretrain(_) => "pretrain",
             Command::ExportHf(_) => "export-hf",
@@ -354,6 +370,72 @@ pub struct TfidfArgs {
     /// Also write tfidf.tsv and tfidf_top.svg here.
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitChoice {
+    Position,
+    Random,
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct NextkmerArgs {
+    /// Genome FASTA (plain or gzip), one chromosome or many records.
+    pub genome: PathBuf,
+    /// Output folder.
+    #[arg(long, default_value = "dnalm-nextkmer")]
+    pub out_dir: PathBuf,
+    /// Label lengths, comma-separated (each in 1..=6).
+    #[arg(long, value_delimiter = ',', default_value = "3,4,5")]
+    pub k: Vec<usize>,
+    /// Windows to sample (the paper: 500,000).
+    #[arg(long, default_value_t = 100_000)]
+    pub samples: usize,
+    /// Window length the windows are drawn at.
+    #[arg(long, default_value_t = 510)]
+    pub window: usize,
+    /// Share of windows (random) or genome blocks (position) held out.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    #[arg(long, value_enum, default_value_t = SplitChoice::Position)]
+    pub split: SplitChoice,
+    /// Genome block length of the position split.
+    #[arg(long, default_value_t = 100_000)]
+    pub block_len: u64,
+    /// Longest context of the n-gram baseline, in bases.
+    #[arg(long, default_value_t = 12)]
+    pub ngram_order: usize,
+    /// The n-gram baseline backs off past contexts seen fewer times than this.
+    #[arg(long, default_value_t = 1)]
+    pub ngram_min_count: u32,
+    /// A pre-trained model to fine-tune: NAME=DIR (repeatable).
+    #[arg(long = "model", value_name = "NAME=DIR")]
+    pub models: Vec<String>,
+    /// Records to use (exact names, repeatable; default all).
+    #[arg(long)]
+    pub select: Vec<String>,
+    /// Records to use (anchored regex).
+    #[arg(long)]
+    pub select_regex: Option<String>,
+    /// Fine-tuning: passes over the training windows.
+    #[arg(long, default_value_t = 1)]
+    pub epochs: usize,
+    /// Fine-tuning: sequences per update.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Fine-tuning: peak learning rate.
+    #[arg(long, default_value_t = 2e-4)]
+    pub lr: f64,
+    /// Fine-tuning: at most this many training windows per model and k (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub max_train: usize,
+    /// Tokens per input, [CLS] and [SEP] included (the hybrid paper: 80).
+    #[arg(long, default_value_t = 80)]
+    pub max_len: usize,
+    /// Seed of sampling, splits and fine-tuning.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

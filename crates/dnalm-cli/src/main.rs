@@ -6,6 +6,7 @@
 mod args;
 mod cmd_corpus;
 mod cmd_model;
+mod cmd_nextkmer;
 mod cmd_quickstart;
 mod cmd_tfidf;
 mod cmd_tokenizer;
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
             TokenizerCommand::Export(a) => cmd_tokenizer::export(a),
         },
         Command::Tfidf(a) => cmd_tfidf::run(a),
+        Command::Nextkmer(a) => cmd_nextkmer::run(*a),
         Command::Quickstart(a) => cmd_quickstart::run(a),
         Command::Pretrain(a) => cmd_model::pretrain(*a),
         Command::ExportHf(a) => cmd_model::export_hf(a),

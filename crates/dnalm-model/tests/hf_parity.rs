@@ -3,30 +3,14 @@
 //! by `scripts/make_bert_fixtures.py` (PyTorch, f32) into
 //! `tests/fixtures/bert_tiny/`. No Python is needed to run this test.
 
-use std::path::PathBuf;
-
 use dnalm_model::pretrained::load_mlm;
 use dnalm_model::weights::{load_safetensors, mlm_state_dict, HostTensor, StateDict};
-use dnalm_model::{BatchInput, DeviceBatch, Want};
+use dnalm_model::{DeviceBatch, Want};
 
-pub fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bert_tiny")
+mod common {
+    include!("common/fixture.rs");
 }
-
-pub fn fixture_batch() -> BatchInput {
-    let text = std::fs::read_to_string(fixture_dir().join("inputs.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let rows = |k: &str| -> Vec<Vec<i64>> { serde_json::from_value(v[k].clone()).unwrap() };
-    let ids = rows("input_ids");
-    let (b, t) = (ids.len(), ids[0].len());
-    BatchInput {
-        input_ids: ids.concat(),
-        attention_mask: rows("attention_mask").concat(),
-        token_type_ids: Some(rows("token_type_ids").concat()),
-        batch_size: b,
-        seq_len: t,
-    }
-}
+use common::{fixture_batch, fixture_dir};
 
 fn expected() -> StateDict {
     load_safetensors(&fixture_dir().join("expected.safetensors"))

@@ -34,6 +34,7 @@
 
 pub mod batch;
 pub mod checkpoint;
+pub mod classify;
 pub mod config;
 pub mod corpus;
 pub mod error;

@@ -115,6 +115,60 @@ pub fn mlm_backward(
     Ok(out)
 }
 
+/// The general form of [`mlm_backward`]: `loss` gives a shard's mean loss
+/// (and whatever the caller wants back from it) for a replica, the shard's
+/// device batch and its row range; `weight` gives the shard's share of the
+/// micro-batch's mean (its rows over all rows for a per-sequence loss). The
+/// weighted losses are back-propagated in parallel, their gradients added to
+/// `grads` in shard order, one micro-batch counted.
+#[allow(clippy::too_many_arguments)]
+pub fn backward_sharded<M, S, L, W>(
+    model: &M,
+    batch: &BatchInput,
+    shards: usize,
+    dropout_seed: u64,
+    device: &Device,
+    grads: &mut GradBuffer,
+    weight: W,
+    loss: L,
+) -> Result<Vec<S>>
+where
+    M: Module + Sync,
+    S: Send,
+    L: Fn(&M, &DeviceBatch, &Range<usize>) -> Result<(Tensor<1>, S)> + Sync,
+    W: Fn(&Range<usize>) -> f64 + Sync,
+{
+    let parts: Vec<Range<usize>> = batch
+        .shard_ranges(shards)
+        .into_iter()
+        .filter(|r| weight(r) > 0.0)
+        .collect();
+    let run = |(s, r): (usize, &Range<usize>)| -> Result<(GradBuffer, S)> {
+        let input = batch.rows(r);
+        let db = DeviceBatch::new(&input, device)
+            .with_dropout_seed(dnalm_seq::mix64(dropout_seed, s as u64));
+        let m = replica(model);
+        let (l, extra) = loss(&m, &db, r)?;
+        let g = l.mul_scalar(weight(r)).backward();
+        let mut buf = GradBuffer::default();
+        buf.accumulate(&m, &g);
+        Ok((buf, extra))
+    };
+    let results: Vec<Result<(GradBuffer, S)>> = if parts.len() > 1 {
+        parts.par_iter().enumerate().map(run).collect()
+    } else {
+        parts.iter().enumerate().map(run).collect()
+    };
+    let mut out = Vec::with_capacity(results.len());
+    for r in results {
+        let (buf, extra) = r?;
+        grads.add(buf);
+        out.push(extra);
+    }
+    grads.count_micro_batch();
+    Ok(out)
+}
+
 /// Masked-LM loss of one batch in eval mode (no autodiff), sharded the same
 /// way: (sum of per-position losses, labelled positions, correct).
 pub fn mlm_eval(

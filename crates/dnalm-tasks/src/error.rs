@@ -1,0 +1,37 @@
+//! Errors of the downstream tasks, each saying what was wrong and where.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Bad input data: the message names the file, line and field.
+    #[error("{0}")]
+    Data(String),
+    /// Settings that cannot work together.
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Seq(#[from] dnalm_seq::SeqError),
+    #[error(transparent)]
+    Tokenizer(#[from] dnalm_tokenizers::TokError),
+    #[error(transparent)]
+    Model(#[from] dnalm_model::ModelError),
+    #[error(transparent)]
+    Train(#[from] dnalm_train::TrainError),
+}
+
+pub type Result<T> = std::result::Result<T, TaskError>;
+
+impl TaskError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        TaskError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

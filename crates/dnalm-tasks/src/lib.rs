@@ -1,0 +1,20 @@
+//! Downstream tasks on dnalm models: next-k-mer prediction with its n-gram
+//! baseline, and the metrics the reports use.
+//!
+//! ```
+//! use dnalm_tasks::ngram::{kmer_of, NgramModel};
+//!
+//! // After "GAT" training saw "TA": the 3-base context wins over shorter ones.
+//! let train: Vec<&[u8]> = vec![b"GATTA", b"CTAC", b"CTAC"];
+//! let query: &[u8] = b"CCGAT";
+//! let model = NgramModel::fit(2, 3, train, [query]);
+//! assert_eq!(kmer_of(model.predict(query, 1)[0], 2), "TA");
+//! ```
+
+pub mod error;
+pub mod metrics;
+pub mod model;
+pub mod nextkmer;
+pub mod ngram;
+
+pub use error::{Result, TaskError};
