@@ -198,7 +198,11 @@ fn nextkmer_baselines_model_and_bad_input() {
         ),
     ];
     for (args, needle) in cases {
-        let out = dnalm_q().current_dir(t.path()).args(&args).output().unwrap();
+        let out = dnalm_q()
+            .current_dir(t.path())
+            .args(&args)
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
