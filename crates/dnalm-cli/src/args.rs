@@ -457,9 +457,12 @@ pub struct QuickstartArgs {
     /// Updates of the tiny hybrid model's pre-training (batch 8).
     #[arg(long, default_value_t = 300)]
     pub pretrain_steps: u64,
-    /// Stop after the tokenizer stages (no model).
+    /// Stop after the tokenizer stages (no model, no downstream tasks).
     #[arg(long)]
     pub skip_pretrain: bool,
+    /// Next-k-mer stage: training windows the model is fine-tuned on.
+    #[arg(long, default_value_t = 3000)]
+    pub nextkmer_train: usize,
 }
 
 #[derive(Debug, Args)]

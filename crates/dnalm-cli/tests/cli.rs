@@ -72,6 +72,8 @@ fn quickstart_small() {
             "50",
             "--pretrain-steps",
             "4",
+            "--nextkmer-train",
+            "64",
             "--out-dir",
         ])
         .arg(&q)
@@ -84,6 +86,18 @@ fn quickstart_small() {
         report.contains("Pre-training: tiny hybrid BERT"),
         "{report}"
     );
+    // The next-k-mer table: the n-gram and the fine-tuned model, both splits.
+    let nk = read(&q.join("nextkmer/results.tsv"));
+    for split in ["position", "random"] {
+        for predictor in ["12-gram (backoff)", "hybrid"] {
+            assert!(
+                nk.lines()
+                    .any(|l| l.starts_with(&format!("{split}\t3\t{predictor}\t"))),
+                "no {split} {predictor} row in {nk}"
+            );
+        }
+    }
+    assert!(report.contains("Next-k-mer prediction (k = 3)"), "{report}");
     for p in [
         "genome.fa.gz",
         "corpus/segments.txt",
@@ -127,7 +141,15 @@ fn quickstart_small() {
             "--record-len",
             "60000",
         ])
-        .args(["--merges", "50", "--pretrain-steps", "4", "--out-dir"])
+        .args([
+            "--merges",
+            "50",
+            "--pretrain-steps",
+            "4",
+            "--nextkmer-train",
+            "64",
+        ])
+        .arg("--out-dir")
         .arg(&q2)
         .assert()
         .success();
@@ -141,6 +163,7 @@ fn quickstart_small() {
         "tfidf/tfidf.tsv",
         "hf/bpe50/tokenizer.json",
         "pretrain/model/model.safetensors",
+        "nextkmer/results.tsv",
     ] {
         assert_eq!(
             std::fs::read(q.join(p)).unwrap(),

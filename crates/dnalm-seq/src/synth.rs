@@ -63,8 +63,26 @@ fn background(rng: &mut ChaCha8Rng, n: usize, prev: &mut usize, out: &mut Vec<u8
     }
 }
 
+/// A transcription start site the generator placed: the first base of a
+/// promoter-like region's GC-rich start, about 30 nt downstream of its TATA
+/// box, on the plus strand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SynthTss {
+    /// Index of the record in the generated genome.
+    pub record: usize,
+    /// 0-based position of the TSS (+1) in the record.
+    pub pos: usize,
+}
+
 /// Generate the genome described in the module docs. Same parameters, same bytes.
 pub fn demo_genome(p: &DemoGenome) -> Vec<SynthRecord> {
+    demo_genome_annotated(p).0
+}
+
+/// [`demo_genome`] and the transcription start sites of its promoter-like
+/// regions (those that lie wholly inside their record), in genome order.
+pub fn demo_genome_annotated(p: &DemoGenome) -> (Vec<SynthRecord>, Vec<SynthTss>) {
+    let mut tss = Vec::new();
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
     let mut prev = 0usize;
     let families: Vec<Vec<u8>> = (0..6)
@@ -75,7 +93,7 @@ pub fn demo_genome(p: &DemoGenome) -> Vec<SynthRecord> {
             s
         })
         .collect();
-    (0..p.records)
+    let records = (0..p.records)
         .map(|r| {
             let mut seq = Vec::with_capacity(p.record_len + 2000);
             if r == 0 {
@@ -108,8 +126,16 @@ pub fn demo_genome(p: &DemoGenome) -> Vec<SynthRecord> {
                     background(&mut rng, 20, &mut prev, &mut seq);
                     seq.extend_from_slice(b"TATAAA");
                     background(&mut rng, 24, &mut prev, &mut seq);
-                    for _ in 0..rng.random_range(60..200) {
+                    let start = seq.len();
+                    let n = rng.random_range(60..200);
+                    for _ in 0..n {
                         seq.push(b"GGCCGCGCAT"[rng.random_range(0..10)]);
+                    }
+                    if start + n <= p.record_len {
+                        tss.push(SynthTss {
+                            record: r,
+                            pos: start,
+                        });
                     }
                 } else {
                     let n = rng.random_range(100..3000);
@@ -122,7 +148,8 @@ pub fn demo_genome(p: &DemoGenome) -> Vec<SynthRecord> {
                 seq,
             }
         })
-        .collect()
+        .collect();
+    (records, tss)
 }
 
 /// The records as FASTA text, `width` bases per line.
@@ -171,5 +198,25 @@ mod tests {
         assert!(cg < 0.04, "CpG {cg}");
         let fasta = to_fasta(&a, 60);
         assert!(fasta.starts_with(b">demo1\nNNNN"));
+    }
+
+    #[test]
+    fn tss_follow_their_tata_box() {
+        let p = DemoGenome {
+            records: 2,
+            record_len: 200_000,
+            seed: 7,
+        };
+        let (recs, tss) = demo_genome_annotated(&p);
+        assert_eq!(recs, demo_genome(&p));
+        assert!(tss.len() > 20, "{} TSS", tss.len());
+        assert!(tss.iter().any(|t| t.record == 1));
+        for t in &tss {
+            let s = &recs[t.record].seq;
+            assert_eq!(&s[t.pos - 30..t.pos - 24], b"TATAAA", "TSS at {}", t.pos);
+        }
+        assert!(tss
+            .windows(2)
+            .all(|w| (w[0].record, w[0].pos) < (w[1].record, w[1].pos)));
     }
 }
