@@ -175,8 +175,11 @@ impl TrainConfig {
     /// (`kmer_k` is the k of a k-mer tokenizer).
     pub fn mask_strategy(&self, kind: &str, kmer_k: Option<usize>) -> Result<MaskStrategy> {
         let choice = match self.masking.as_str() {
+            // DNABERT's spans exist for k = 3..=6; a single-base or 2-mer
+            // token cannot be read off its neighbours, and longer k have no
+            // published span, so those mask at random.
             "auto" => match kind {
-                "kmer" => "kmer-span",
+                "kmer" if kmer_k.is_some_and(|k| (3..=6).contains(&k)) => "kmer-span",
                 "hybrid" => "hybrid",
                 _ => "random",
             },
@@ -320,5 +323,17 @@ mod tests {
             c.mask_strategy("bpe", None).unwrap(),
             MaskStrategy::Random { .. }
         ));
+        // Single nucleotides (k = 1) and k outside DNABERT's spans: random.
+        for k in [1, 2, 7] {
+            assert!(matches!(
+                c.mask_strategy("kmer", Some(k)).unwrap(),
+                MaskStrategy::Random { .. }
+            ));
+        }
+        let span = TrainConfig {
+            masking: "kmer-span".into(),
+            ..TrainConfig::default()
+        };
+        assert!(span.mask_strategy("kmer", Some(1)).is_err());
     }
 }
