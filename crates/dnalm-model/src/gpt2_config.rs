@@ -240,21 +240,12 @@ impl Gpt2Config {
 
     /// Read and validate a `config.json`.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
-        let config: Self = serde_json::from_str(&text).map_err(|e| {
-            ModelError::Config(format!("{}: not a GPT-2 config.json: {e}", path.display()))
-        })?;
-        config
-            .validate()
-            .map_err(|e| ModelError::Config(format!("{}: {e}", path.display())))?;
-        Ok(config)
+        crate::config::read_config(path, "GPT-2", Self::validate)
     }
 
     /// Pretty JSON, stable field order.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("config serialises");
-        s.push('\n');
-        s
+        crate::config::config_json(self)
     }
 
     /// Number of trainable parameters (the tied LM head counted once).
