@@ -4,11 +4,9 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
-use burn::tensor::activation::softmax;
-use burn::tensor::module::attention;
-use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
+use crate::attention::{scaled_dot_product, MASKED_SCORE};
 use crate::config::BertConfig;
 use crate::layers::{Activation, Embedding, LayerNorm, Linear};
 
@@ -98,9 +96,6 @@ impl Clone for DeviceBatch {
         }
     }
 }
-
-/// What HF adds to the scores of padded keys (`torch.finfo(float32).min`).
-const MASKED_SCORE: f32 = f32::MIN;
 
 impl DeviceBatch {
     pub fn new(batch: &BatchInput, device: &Device) -> Self {
@@ -265,23 +260,7 @@ impl SelfAttention {
         let q = split(self.query.forward(x.clone()));
         let k = split(self.key.forward(x.clone()));
         let v = split(self.value.forward(x));
-        let scale = 1.0 / (d as f64).sqrt();
-        // The fused kernel has no dropout and no autodiff of its own, so it
-        // serves inference; training and attention maps take the explicit path.
-        let (ctx, probs) = if !want_probs && !q.is_autodiff() {
-            let mask = batch.mask_pad.clone().expand([b, heads, t, t]);
-            let options = AttentionModuleOptions {
-                scale: Some(scale),
-                softcap: None,
-                is_causal: false,
-            };
-            (attention(q, k, v, Some(mask), None, options), None)
-        } else {
-            let scores = q.matmul(k.transpose()).mul_scalar(scale) + batch.mask_bias.clone();
-            let probs = softmax(scores, 3);
-            let ctx = crate::layers::dropout(&self.dropout, probs.clone(), batch).matmul(v);
-            (ctx, want_probs.then_some(probs))
-        };
+        let (ctx, probs) = scaled_dot_product(q, k, v, batch, None, &self.dropout, want_probs);
         (ctx.swap_dims(1, 2).reshape([b, t, h]), probs)
     }
 }

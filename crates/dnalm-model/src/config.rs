@@ -205,21 +205,12 @@ impl BertConfig {
 
     /// Read and validate a `config.json`.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
-        let config: Self = serde_json::from_str(&text).map_err(|e| {
-            ModelError::Config(format!("{}: not a BERT config.json: {e}", path.display()))
-        })?;
-        config
-            .validate()
-            .map_err(|e| ModelError::Config(format!("{}: {e}", path.display())))?;
-        Ok(config)
+        read_config(path, "BERT", Self::validate)
     }
 
     /// Pretty JSON, stable field order.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("config serialises");
-        s.push('\n');
-        s
+        config_json(self)
     }
 
     /// Number of trainable parameters (tied decoder weight counted once).
@@ -238,6 +229,28 @@ impl BertConfig {
         let mlm = h * h + h + 2 * h + v;
         embeddings + l * layer + lstm + mlm
     }
+}
+
+/// Read a `config.json` of `kind` and check it with `validate`; errors
+/// name the file. Shared by every model's config.
+pub(crate) fn read_config<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    kind: &str,
+    validate: impl Fn(&T) -> Result<()>,
+) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
+    let config: T = serde_json::from_str(&text).map_err(|e| {
+        ModelError::Config(format!("{}: not a {kind} config.json: {e}", path.display()))
+    })?;
+    validate(&config).map_err(|e| ModelError::Config(format!("{}: {e}", path.display())))?;
+    Ok(config)
+}
+
+/// Pretty JSON in field order, with a final newline.
+pub(crate) fn config_json<T: Serialize>(config: &T) -> String {
+    let mut s = serde_json::to_string_pretty(config).expect("config serialises");
+    s.push('\n');
+    s
 }
 
 #[cfg(test)]

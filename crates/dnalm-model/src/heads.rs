@@ -45,10 +45,11 @@ pub struct BertForMaskedLm {
     pub cls: Cls,
 }
 
-/// The result of a masked-LM loss on one batch.
+/// The result of a language-model loss on one batch (masked or causal).
 #[derive(Debug, Clone)]
 pub struct MlmOutput {
     /// Mean cross-entropy over the labelled positions (a 1-element tensor).
+    /// For the causal LM, a labelled position is one with a next-token target.
     pub loss: Tensor<1>,
     /// How many labelled positions the loss averages over.
     pub n_labels: usize,
@@ -157,37 +158,60 @@ impl BertForMaskedLm {
                 "no labelled position in the batch: nothing to learn from".into(),
             ));
         }
-        let m = rows.len();
-        let device = hidden.device();
-        let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [m]), &device);
-        let targets_t =
-            Tensor::<2, Int>::from_data(TensorData::new(targets.clone(), [m, 1]), &device);
-        let picked = hidden.reshape([b * t, h]).select(0, rows);
-        let logits = self.head(picked);
-        let logp = log_softmax(logits.clone(), 1);
-        let loss = logp.gather(1, targets_t).mean().neg();
-        let predicted: Vec<i64> = logits
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .try_into_vec::<i64>()
-            .expect("argmax gives integers");
-        let n_correct = predicted
-            .iter()
-            .zip(&targets)
-            .filter(|(p, t)| p == t)
-            .count();
-        Ok(MlmOutput {
-            loss: loss.reshape([1]),
-            n_labels: m,
-            n_correct,
-        })
+        Ok(loss_at_rows(
+            hidden.reshape([b * t, h]),
+            rows,
+            targets,
+            |x| self.head(x),
+        ))
+    }
+}
+
+/// Mean cross-entropy of `head(hidden[rows])` (`hidden` is `[N, H]`)
+/// against `targets`, and how many of those rows the model ranks first: the
+/// part the masked-LM and the causal-LM losses share. `rows` is not empty.
+pub(crate) fn loss_at_rows(
+    hidden: Tensor<2>,
+    rows: Vec<i64>,
+    targets: Vec<i64>,
+    head: impl Fn(Tensor<2>) -> Tensor<2>,
+) -> MlmOutput {
+    let m = rows.len();
+    let device = hidden.device();
+    let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [m]), &device);
+    let targets_t = Tensor::<2, Int>::from_data(TensorData::new(targets.clone(), [m, 1]), &device);
+    let logits = head(hidden.select(0, rows));
+    let logp = log_softmax(logits.clone(), 1);
+    let loss = logp.gather(1, targets_t).mean().neg();
+    let predicted: Vec<i64> = logits
+        .argmax(1)
+        .into_data()
+        .convert::<i64>()
+        .try_into_vec::<i64>()
+        .expect("argmax gives integers");
+    let n_correct = predicted
+        .iter()
+        .zip(&targets)
+        .filter(|(p, t)| p == t)
+        .count();
+    MlmOutput {
+        loss: loss.reshape([1]),
+        n_labels: m,
+        n_correct,
     }
 }
 
 pub(crate) fn check_batch(bert: &BertModel, batch: &BatchInput) -> Result<()> {
-    let vocab = bert.embeddings.word_embeddings.weight.dims()[0] as i64;
-    let max_pos = bert.embeddings.position_embeddings.weight.dims()[0];
+    check_batch_sizes(
+        bert.embeddings.word_embeddings.weight.dims()[0],
+        bert.embeddings.position_embeddings.weight.dims()[0],
+        batch,
+    )
+}
+
+/// Ids within `vocab`, at most `max_pos` tokens, sizes that agree.
+pub(crate) fn check_batch_sizes(vocab: usize, max_pos: usize, batch: &BatchInput) -> Result<()> {
+    let vocab = vocab as i64;
     let n = batch.batch_size * batch.seq_len;
     if batch.input_ids.len() != n || batch.attention_mask.len() != n {
         return Err(ModelError::Input(format!(

@@ -57,6 +57,34 @@ impl Linear {
     }
 }
 
+/// Hugging Face's GPT-2 `Conv1D`: `y = x W + b` with `W` stored `[in, out]`
+/// (the transpose of [`Linear`]'s layout), so its tensors load unchanged.
+#[derive(Module, Debug)]
+pub struct Conv1d {
+    pub weight: Param<Tensor<2>>,
+    pub bias: Param<Tensor<1>>,
+}
+
+impl Conv1d {
+    pub fn new(d_in: usize, d_out: usize, std: f64, device: &Device) -> Self {
+        Self {
+            weight: normal([d_in, d_out], std, device),
+            bias: Param::from_tensor(Tensor::zeros([d_out], device)),
+        }
+    }
+
+    /// Leading axes are folded into rows, as in [`Linear::forward`].
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let mut dims = x.dims();
+        let d_in = dims[D - 1];
+        let rows = dims[..D - 1].iter().product::<usize>();
+        let y =
+            x.reshape([rows, d_in]).matmul(self.weight.val()) + self.bias.val().unsqueeze::<2>();
+        dims[D - 1] = self.weight.dims()[1];
+        y.reshape(dims)
+    }
+}
+
 /// LayerNorm over the last axis with `weight` and `bias`.
 #[derive(Module, Debug)]
 pub struct LayerNorm {

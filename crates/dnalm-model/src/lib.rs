@@ -1,6 +1,6 @@
 //! dnalm models on burn: the BERT encoder with an optional LSTM, the
-//! masked-LM and sequence-classification heads, Hugging Face `config.json`
-//! and safetensors with HF tensor names.
+//! masked-LM and sequence-classification heads, the GPT-2 causal LM
+//! ([`gpt2`]), Hugging Face `config.json` and safetensors with HF tensor names.
 //!
 //! The backend sits behind one function, [`device`]: the pure-Rust `flex`
 //! CPU backend by default, burn's `wgpu` with the `wgpu` cargo feature.
@@ -19,9 +19,13 @@
 //! assert_eq!(logits.dims(), [1, 5, 16]);
 //! ```
 
+pub mod attention;
 pub mod bert;
 pub mod config;
 pub mod error;
+pub mod gpt2;
+pub mod gpt2_config;
+pub mod gpt2_weights;
 pub mod heads;
 pub mod layers;
 pub mod lstm;
@@ -33,6 +37,9 @@ pub use config::{BertConfig, PRESETS};
 pub use error::{ModelError, Result};
 pub use heads::{BertForMaskedLm, BertForSequenceClassification, MlmOutput, Pooling, IGNORE_LABEL};
 pub use weights::{HostTensor, StateDict};
+
+pub use gpt2::{causal_labels, CausalLmOutput, Gpt2LmHeadModel, Gpt2Model};
+pub use gpt2_config::{Gpt2Config, GPT2_PRESETS};
 
 pub use burn::tensor::Device;
 

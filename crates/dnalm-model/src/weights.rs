@@ -256,12 +256,16 @@ pub fn mlm_state_dict(model: &BertForMaskedLm) -> StateDict {
 }
 
 /// Names a checkpoint may carry that are not parameters of ours and are
-/// safe to ignore: the tied decoder copies, the pooler, buffers.
+/// safe to ignore: the tied decoder copies, the pooler, buffers (BERT's
+/// position ids, older GPT-2 checkpoints' causal-mask `attn.bias` and
+/// `attn.masked_bias`).
 pub fn is_ignorable(name: &str) -> bool {
     name.starts_with("cls.predictions.decoder.")
         || name.starts_with("bert.pooler.")
         || name.ends_with("position_ids")
         || name.ends_with("buffered_token_type_ids")
+        || name.ends_with(".attn.bias")
+        || name.ends_with(".attn.masked_bias")
 }
 
 /// Encode f32 values little-endian.

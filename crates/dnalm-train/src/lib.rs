@@ -33,6 +33,7 @@
 //! ```
 
 pub mod batch;
+pub mod causal;
 pub mod checkpoint;
 pub mod classify;
 pub mod config;
@@ -45,6 +46,7 @@ pub mod shard;
 pub mod trainer;
 
 pub use batch::{BatchSampler, Split};
+pub use causal::{train_causal, CausalConfig, CausalEval, CausalStep};
 pub use config::TrainConfig;
 pub use corpus::{CorpusMeta, TokenCorpus, TokenCorpusBuilder, TokenCorpusWriter};
 pub use error::{Result, TrainError};
