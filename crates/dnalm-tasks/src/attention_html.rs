@@ -144,13 +144,21 @@ redraw(); drawBases();
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// An SVG heat map of one layer's attention (mean over heads when `head`
 /// is `None`); maps longer than `max_cells` tokens are averaged into
 /// `max_cells` x `max_cells` blocks.
-pub fn heatmap_svg(m: &AttentionMaps, layer: usize, head: Option<usize>, max_cells: usize) -> String {
+pub fn heatmap_svg(
+    m: &AttentionMaps,
+    layer: usize,
+    head: Option<usize>,
+    max_cells: usize,
+) -> String {
     let t = m.len;
     let mut full = vec![0.0f64; t * t];
     let heads: Vec<usize> = head.map_or((0..m.heads).collect(), |h| vec![h]);
@@ -170,7 +178,11 @@ pub fn heatmap_svg(m: &AttentionMaps, layer: usize, head: Option<usize>, max_cel
             cnt[c] += 1;
         }
     }
-    let vals: Vec<f64> = sum.iter().zip(&cnt).map(|(s, &c)| s / c.max(1) as f64).collect();
+    let vals: Vec<f64> = sum
+        .iter()
+        .zip(&cnt)
+        .map(|(s, &c)| s / c.max(1) as f64)
+        .collect();
     let max = vals.iter().cloned().fold(0.0f64, f64::max);
     let size = 600.0f64;
     let cs = size / cells as f64;
@@ -191,7 +203,11 @@ pub fn heatmap_svg(m: &AttentionMaps, layer: usize, head: Option<usize>, max_cel
         s,
         r#"<text x="{ox}" y="20">attention of {}: {what} ({t} tokens{})</text>"#,
         html_escape(&m.name),
-        if cells < t { format!(", in {cells} x {cells} blocks") } else { String::new() }
+        if cells < t {
+            format!(", in {cells} x {cells} blocks")
+        } else {
+            String::new()
+        }
     )
     .expect("string");
     writeln!(s, r#"<text x="{ox}" y="{}">key token →</text>"#, oy - 6.0).expect("string");
@@ -203,7 +219,11 @@ pub fn heatmap_svg(m: &AttentionMaps, layer: usize, head: Option<usize>, max_cel
     .expect("string");
     for q in 0..cells {
         for k in 0..cells {
-            let v = if max > 0.0 { vals[q * cells + k] / max } else { 0.0 };
+            let v = if max > 0.0 {
+                vals[q * cells + k] / max
+            } else {
+                0.0
+            };
             if v < 0.002 {
                 continue;
             }
@@ -245,7 +265,9 @@ mod tests {
         AttentionMaps {
             name: "x</script>".into(),
             seq: b"ACGTA".to_vec(),
-            tokens: ["[CLS]", "ACG", "CGT", "GTA", "[SEP]"].map(String::from).to_vec(),
+            tokens: ["[CLS]", "ACG", "CGT", "GTA", "[SEP]"]
+                .map(String::from)
+                .to_vec(),
             spans: vec![0..0, 0..3, 1..4, 2..5, 5..5],
             layers: 1,
             heads: 2,
@@ -260,7 +282,13 @@ mod tests {
         assert!(!html.contains("http"), "the page must not reach a network");
         assert!(!html.contains("x</script>"));
         assert!(html.contains("\"tokens\":[\"[CLS]\",\"ACG\""));
-        let data = html.split("application/json\">").nth(1).unwrap().split("</script>").next().unwrap();
+        let data = html
+            .split("application/json\">")
+            .nth(1)
+            .unwrap()
+            .split("</script>")
+            .next()
+            .unwrap();
         let v: serde_json::Value = serde_json::from_str(&data.replace("<\\/", "</")).unwrap();
         assert_eq!(v["att"][0][1].as_array().unwrap().len(), 25);
     }

@@ -12,16 +12,16 @@
 //! assert_eq!(kmer_of(model.predict(query, 1)[0], 2), "TA");
 //! ```
 
-pub mod error;
-pub mod metrics;
-pub mod model;
-pub mod nextkmer;
-pub mod ngram;
 pub mod attention;
 pub mod attention_html;
 pub mod embed;
+pub mod error;
 pub mod infer;
+pub mod metrics;
+pub mod model;
 pub mod motif;
+pub mod nextkmer;
+pub mod ngram;
 pub mod npy;
 pub mod report;
 pub mod spans;

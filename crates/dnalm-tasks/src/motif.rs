@@ -137,7 +137,10 @@ pub fn analyse(
         )));
     }
     if opts.k == 0 || opts.k > 32 {
-        return Err(TaskError::Config(format!("--motif-k {}: must be in 1..=32", opts.k)));
+        return Err(TaskError::Config(format!(
+            "--motif-k {}: must be in 1..=32",
+            opts.k
+        )));
     }
     let cfg = &model.pretrained.config;
     let (layers, heads) = (cfg.num_hidden_layers, cfg.num_attention_heads);
@@ -168,7 +171,10 @@ pub fn analyse(
         for st in run_rows(model, device, &rows, layers, true, rows.len())? {
             scores.push(row_scores(&st, layers, heads));
         }
-        on_batch((b * opts.batch_size.max(1) + batch.len()).min(seqs.len()), seqs.len());
+        on_batch(
+            (b * opts.batch_size.max(1) + batch.len()).min(seqs.len()),
+            seqs.len(),
+        );
     }
     // Regions and candidate k-mers in the positives.
     let mut hits: FxHashMap<&[u8], usize> = FxHashMap::default();
@@ -285,7 +291,9 @@ mod tests {
     #[test]
     fn regions_follow_dnabert_rule() {
         // mean 1.36, min 0.1: runs above both, >= 3 long.
-        let s = [0.1, 2.0, 2.0, 2.0, 0.5, 3.0, 3.0, 0.1, 2.0, 2.0, 2.0, 2.0, 0.2];
+        let s = [
+            0.1, 2.0, 2.0, 2.0, 0.5, 3.0, 3.0, 0.1, 2.0, 2.0, 2.0, 2.0, 0.2,
+        ];
         assert_eq!(high_attention_regions(&s, 3), [1..4, 8..12]);
         assert_eq!(high_attention_regions(&s, 4), [8..12]);
         // Nothing is above 10x a minimum of 1.
@@ -311,7 +319,10 @@ mod tests {
         // Per sequence: 1, 1 and 0.866 (ranks [1, 2.5, 2.5] vs [1, 3, 2]).
         let want = (2.0 + 0.75f64.sqrt()) / 3.0;
         assert!((c.mean_sequence_spearman - want).abs() < 1e-9, "{c:?}");
-        let flipped: Vec<Vec<f64>> = recv.iter().map(|v| v.iter().map(|x| -x).collect()).collect();
+        let flipped: Vec<Vec<f64>> = recv
+            .iter()
+            .map(|v| v.iter().map(|x| -x).collect())
+            .collect();
         let r: Vec<&[f64]> = flipped.iter().map(Vec::as_slice).collect();
         assert!(tfidf_correlation(&d, &r).pooled_spearman < -0.8);
     }

@@ -58,7 +58,8 @@ pub fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
 /// [`write_npy`] writes): its shape and values.
 pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
     let bytes = std::fs::read(path).map_err(|e| TaskError::io(path, e))?;
-    let bad = |why: &str| TaskError::Data(format!("{}: not a <f4 .npy file: {why}", path.display()));
+    let bad =
+        |why: &str| TaskError::Data(format!("{}: not a <f4 .npy file: {why}", path.display()));
     if bytes.len() < 10 || &bytes[..8] != b"\x93NUMPY\x01\x00" {
         return Err(bad("no NUMPY 1.0 magic"));
     }

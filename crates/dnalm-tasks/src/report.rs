@@ -31,7 +31,11 @@ pub fn create_dir(dir: &Path) -> Result<()> {
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+    let dot: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum();
     let na: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
     let nb: f64 = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
     if na == 0.0 || nb == 0.0 {
@@ -47,7 +51,10 @@ pub fn class_similarity(e: &Embeddings, labels: &[u8], cap: usize) -> [f64; 3] {
     let h = e.hidden;
     let row = |i: usize| &e.vectors[i * h..(i + 1) * h];
     let pick = |c: u8| -> Vec<usize> {
-        (0..labels.len()).filter(|&i| labels[i] == c).take(cap).collect()
+        (0..labels.len())
+            .filter(|&i| labels[i] == c)
+            .take(cap)
+            .collect()
     };
     let (pos, neg) = (pick(1), pick(0));
     let mean_pairs = |a: &[usize], b: &[usize], same: bool| {
@@ -59,7 +66,11 @@ pub fn class_similarity(e: &Embeddings, labels: &[u8], cap: usize) -> [f64; 3] {
                 n += 1;
             }
         }
-        if n == 0 { f64::NAN } else { s / n as f64 }
+        if n == 0 {
+            f64::NAN
+        } else {
+            s / n as f64
+        }
     };
     [
         mean_pairs(&pos, &pos, true),
@@ -93,7 +104,12 @@ pub fn write_embed(
     let mut ids = String::from("index\tname\tbases\tchunks\ttokens");
     ids.push_str(if labels.is_some() { "\tlabel\n" } else { "\n" });
     for (i, r) in e.records.iter().enumerate() {
-        write!(ids, "{i}\t{}\t{}\t{}\t{}", names[i], r.bases, r.chunks, r.tokens).expect("string");
+        write!(
+            ids,
+            "{i}\t{}\t{}\t{}\t{}",
+            names[i], r.bases, r.chunks, r.tokens
+        )
+        .expect("string");
         if let Some(l) = labels {
             write!(ids, "\t{}", l[i]).expect("string");
         }
@@ -102,7 +118,13 @@ pub fn write_embed(
     let chunked = e.records.iter().filter(|r| r.chunks > 1).count();
     let chunks: usize = e.records.iter().map(|r| r.chunks).sum();
     let norms: Vec<f64> = (0..n)
-        .map(|i| e.vectors[i * h..(i + 1) * h].iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt())
+        .map(|i| {
+            e.vectors[i * h..(i + 1) * h]
+                .iter()
+                .map(|x| f64::from(*x).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        })
         .collect();
     let (mean_norm, sd_norm) = crate::metrics::mean_sd(&norms);
     let mut rows: Vec<(String, String)> = vec![
@@ -138,18 +160,37 @@ pub fn write_embed(
     write_file(dir, "results.tsv", tsv.as_bytes())?;
     if let Some([pp, nn, pn]) = sim {
         md.push_str("\nCosine similarities are means over pairs of distinct sequences (the first 2000 of each class).\n\n![similarity](similarity.svg)\n");
-        let bars: Vec<(String, f64)> = [("within positives", pp), ("within negatives", nn), ("between classes", pn)]
-            .iter()
-            .filter(|(_, v)| v.is_finite())
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect();
-        bar_chart_svg(&dir.join("similarity.svg"), "mean cosine similarity of sequence vectors", &bars, "cosine")?;
+        let bars: Vec<(String, f64)> = [
+            ("within positives", pp),
+            ("within negatives", nn),
+            ("between classes", pn),
+        ]
+        .iter()
+        .filter(|(_, v)| v.is_finite())
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+        bar_chart_svg(
+            &dir.join("similarity.svg"),
+            "mean cosine similarity of sequence vectors",
+            &bars,
+            "cosine",
+        )?;
     } else {
         md.push_str("\n![norms](norms.svg)\n");
         let mut sorted = norms.clone();
         sorted.sort_by(f64::total_cmp);
-        let pts: Vec<(f64, f64)> = sorted.iter().enumerate().map(|(i, &v)| (i as f64, v)).collect();
-        line_chart_svg(&dir.join("norms.svg"), "sequence vector norms, sorted", "rank", "L2 norm", &[("norm".into(), pts)])?;
+        let pts: Vec<(f64, f64)> = sorted
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i as f64, v))
+            .collect();
+        line_chart_svg(
+            &dir.join("norms.svg"),
+            "sequence vector norms, sorted",
+            "rank",
+            "L2 norm",
+            &[("norm".into(), pts)],
+        )?;
     }
     write_file(dir, "results.md", md.as_bytes())?;
     Ok(())
@@ -162,7 +203,11 @@ pub fn write_word_vectors(dir: &Path, wv: &WordVectors, word2vec: bool, npy: boo
         write_file(dir, "vectors.txt", wv.to_word2vec().as_bytes())?;
     }
     if npy {
-        write_npy(&dir.join("vectors.npy"), &[wv.tokens.len(), wv.dim], &wv.data)?;
+        write_npy(
+            &dir.join("vectors.npy"),
+            &[wv.tokens.len(), wv.dim],
+            &wv.data,
+        )?;
     }
     let mut ids = String::from("id\ttoken\n");
     for (i, t) in wv.tokens.iter().enumerate() {
@@ -181,9 +226,17 @@ pub fn write_neighbours(dir: &Path, token: &str, rows: &[(String, f32)]) -> Resu
     }
     md.push_str("\n![neighbours](neighbours.svg)\n");
     write_file(dir, "neighbours.md", md.as_bytes())?;
-    let bars: Vec<(String, f64)> = rows.iter().map(|(t, c)| (t.clone(), f64::from(*c))).collect();
+    let bars: Vec<(String, f64)> = rows
+        .iter()
+        .map(|(t, c)| (t.clone(), f64::from(*c)))
+        .collect();
     if !bars.is_empty() {
-        bar_chart_svg(&dir.join("neighbours.svg"), &format!("nearest neighbours of {token}"), &bars, "cosine")?;
+        bar_chart_svg(
+            &dir.join("neighbours.svg"),
+            &format!("nearest neighbours of {token}"),
+            &bars,
+            "cosine",
+        )?;
     }
     Ok(())
 }
@@ -201,7 +254,11 @@ pub fn neighbours_tsv(rows: &[(String, f32)]) -> String {
 /// token, start, end).
 pub fn write_contextual(dir: &Path, i: usize, name: &str, c: &ContextualVectors) -> Result<()> {
     create_dir(dir)?;
-    write_npy(&dir.join(format!("contextual_{i}.npy")), &[c.tokens.len(), c.dim], &c.data)?;
+    write_npy(
+        &dir.join(format!("contextual_{i}.npy")),
+        &[c.tokens.len(), c.dim],
+        &c.data,
+    )?;
     let mut tsv = format!("# {name}, layer {}\nposition\ttoken\tstart\tend\n", c.layer);
     for (p, (t, r)) in c.tokens.iter().zip(&c.spans).enumerate() {
         writeln!(tsv, "{p}\t{t}\t{}\t{}", r.start, r.end).expect("string");
@@ -213,14 +270,27 @@ pub fn write_contextual(dir: &Path, i: usize, name: &str, c: &ContextualVectors)
 /// `.html`, `.layerN.svg` (mean of heads) and `.cls.svg` (per base).
 pub fn write_attention(dir: &Path, stem: &str, m: &AttentionMaps) -> Result<()> {
     create_dir(dir)?;
-    write_npy(&dir.join(format!("{stem}.npy")), &[m.layers, m.heads, m.len, m.len], &m.data)?;
+    write_npy(
+        &dir.join(format!("{stem}.npy")),
+        &[m.layers, m.heads, m.len, m.len],
+        &m.data,
+    )?;
     let json = serde_json::to_string_pretty(&m.info()).expect("serialise");
     write_file(dir, &format!("{stem}.json"), json.as_bytes())?;
     write_file(dir, &format!("{stem}.html"), attention_html(m).as_bytes())?;
     for l in 0..m.layers {
-        write_file(dir, &format!("{stem}.layer{}.svg", l + 1), heatmap_svg(m, l, None, 128).as_bytes())?;
+        write_file(
+            dir,
+            &format!("{stem}.layer{}.svg", l + 1),
+            heatmap_svg(m, l, None, 128).as_bytes(),
+        )?;
     }
-    let pts: Vec<(f64, f64)> = m.cls_per_base().iter().enumerate().map(|(i, &v)| (i as f64, v)).collect();
+    let pts: Vec<(f64, f64)> = m
+        .cls_per_base()
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (i as f64, v))
+        .collect();
     line_chart_svg(
         &dir.join(format!("{stem}.cls.svg")),
         &format!("{}: [CLS] attention per base, last layer", m.name),
@@ -237,10 +307,11 @@ pub fn write_attention_table(dir: &Path, rows: &[(String, &AttentionMaps)]) -> R
     let mut md = String::from("# Attention\n\nLast layer, [CLS] to token, summed over heads. The peak window is the 10 bases with the highest mean per-base score.\n\n| file | name | bases | tokens | top token (start) | attention | peak window |\n|---|---|---:|---:|---|---:|---|\n");
     for (stem, m) in rows {
         let sc = m.scores().cls;
-        let (j, top) = sc
-            .iter()
-            .enumerate()
-            .fold((0, f64::NEG_INFINITY), |a, (i, &v)| if v > a.1 { (i, v) } else { a });
+        let (j, top) =
+            sc.iter().enumerate().fold(
+                (0, f64::NEG_INFINITY),
+                |a, (i, &v)| if v > a.1 { (i, v) } else { a },
+            );
         let base = m.cls_per_base();
         let w = 10.min(base.len());
         let (ws, _) = (0..=base.len() - w)
@@ -249,8 +320,22 @@ pub fn write_attention_table(dir: &Path, rows: &[(String, &AttentionMaps)]) -> R
         let win = String::from_utf8_lossy(&m.seq[ws..ws + w]);
         let tok = &m.tokens[j + 1];
         let start = m.spans[j + 1].start;
-        writeln!(tsv, "{stem}\t{}\t{}\t{}\t{tok}\t{start}\t{top:.6}\t{ws}\t{win}", m.name, m.seq.len(), m.len - 2).expect("string");
-        writeln!(md, "| [{stem}]({stem}.html) | {} | {} | {} | {tok} ({start}) | {top:.4} | {win} ({ws}) |", m.name, m.seq.len(), m.len - 2).expect("string");
+        writeln!(
+            tsv,
+            "{stem}\t{}\t{}\t{}\t{tok}\t{start}\t{top:.6}\t{ws}\t{win}",
+            m.name,
+            m.seq.len(),
+            m.len - 2
+        )
+        .expect("string");
+        writeln!(
+            md,
+            "| [{stem}]({stem}.html) | {} | {} | {} | {tok} ({start}) | {top:.4} | {win} ({ws}) |",
+            m.name,
+            m.seq.len(),
+            m.len - 2
+        )
+        .expect("string");
     }
     write_file(dir, "results.tsv", tsv.as_bytes())?;
     write_file(dir, "results.md", md.as_bytes())
@@ -258,11 +343,24 @@ pub fn write_attention_table(dir: &Path, rows: &[(String, &AttentionMaps)]) -> R
 
 /// `motifs.tsv` (every tested motif), `results.tsv`, `results.md` and
 /// `motifs.svg` (the top enriched motifs).
-pub fn write_motifs(dir: &Path, input: &str, r: &MotifReport, alpha: f64, top: usize, dropped: usize) -> Result<()> {
+pub fn write_motifs(
+    dir: &Path,
+    input: &str,
+    r: &MotifReport,
+    alpha: f64,
+    top: usize,
+    dropped: usize,
+) -> Result<()> {
     create_dir(dir)?;
-    let mut tsv = String::from("motif\tregion_hits\tpositives_with\tnegatives_with\tp_value\tq_value\n");
+    let mut tsv =
+        String::from("motif\tregion_hits\tpositives_with\tnegatives_with\tp_value\tq_value\n");
     for m in &r.motifs {
-        writeln!(tsv, "{}\t{}\t{}\t{}\t{:e}\t{:e}", m.motif, m.region_hits, m.positives_with, m.negatives_with, m.p_value, m.q_value).expect("string");
+        writeln!(
+            tsv,
+            "{}\t{}\t{}\t{}\t{:e}\t{:e}",
+            m.motif, m.region_hits, m.positives_with, m.negatives_with, m.p_value, m.q_value
+        )
+        .expect("string");
     }
     let enriched: Vec<_> = r.motifs.iter().filter(|m| m.q_value < alpha).collect();
     let t = &r.tfidf;
@@ -271,12 +369,21 @@ pub fn write_motifs(dir: &Path, input: &str, r: &MotifReport, alpha: f64, top: u
         ("negatives", r.negatives.to_string()),
         ("dropped_with_n", dropped.to_string()),
         ("high_attention_regions", r.regions.to_string()),
-        ("positives_with_a_region", r.positives_with_region.to_string()),
+        (
+            "positives_with_a_region",
+            r.positives_with_region.to_string(),
+        ),
         ("motifs_tested", r.motifs.len().to_string()),
         ("motifs_enriched", enriched.len().to_string()),
-        ("tfidf_attention_spearman_pooled", format!("{:.4}", t.pooled_spearman)),
+        (
+            "tfidf_attention_spearman_pooled",
+            format!("{:.4}", t.pooled_spearman),
+        ),
         ("tfidf_attention_pairs", t.pairs.to_string()),
-        ("tfidf_attention_spearman_mean_per_sequence", format!("{:.4}", t.mean_sequence_spearman)),
+        (
+            "tfidf_attention_spearman_mean_per_sequence",
+            format!("{:.4}", t.mean_sequence_spearman),
+        ),
     ];
     let mut res = String::from("measure\tvalue\n");
     for (k, v) in &summary {
@@ -293,7 +400,12 @@ pub fn write_motifs(dir: &Path, input: &str, r: &MotifReport, alpha: f64, top: u
     }
     md.push_str("\n## Top motifs\n\n| motif | region hits | positives with | negatives with | p | q |\n|---|---:|---:|---:|---:|---:|\n");
     for m in r.motifs.iter().take(top) {
-        writeln!(md, "| {} | {} | {} | {} | {:.3e} | {:.3e} |", m.motif, m.region_hits, m.positives_with, m.negatives_with, m.p_value, m.q_value).expect("string");
+        writeln!(
+            md,
+            "| {} | {} | {} | {} | {:.3e} | {:.3e} |",
+            m.motif, m.region_hits, m.positives_with, m.negatives_with, m.p_value, m.q_value
+        )
+        .expect("string");
     }
     md.push_str(
         "\nThe tf-idf check: Spearman's correlation between a token's tf-idf in its sequence \
@@ -306,7 +418,12 @@ pub fn write_motifs(dir: &Path, input: &str, r: &MotifReport, alpha: f64, top: u
         .collect();
     if !bars.is_empty() {
         md.push_str("\n![motifs](motifs.svg)\n");
-        bar_chart_svg(&dir.join("motifs.svg"), "enriched attention motifs", &bars, "-log10 q")?;
+        bar_chart_svg(
+            &dir.join("motifs.svg"),
+            "enriched attention motifs",
+            &bars,
+            "-log10 q",
+        )?;
     } else {
         md.push_str("\nNo motif passed the q threshold (no plot).\n");
     }

@@ -84,7 +84,9 @@ pub fn per_base(scores: &[f64], spans: &[Range<usize>], len: usize) -> Vec<f64> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dnalm_tokenizers::{BpeTrainer, HybridTokenizer, KmerOrder, KmerTokenizer, NonOverlappingKmerTokenizer};
+    use dnalm_tokenizers::{
+        BpeTrainer, HybridTokenizer, KmerOrder, KmerTokenizer, NonOverlappingKmerTokenizer,
+    };
 
     #[test]
     fn kmer_and_partitions() {

@@ -45,7 +45,13 @@ impl LnFactorials {
 /// marked come out (scipy: `hypergeom.sf(x - 1, total, successes, draws)`).
 /// Summed in log space so that tiny tails (1e-300 and below) stay exact
 /// instead of rounding to zero too early; `lf` must cover `total`.
-pub fn hypergeom_sf(lf: &LnFactorials, x: usize, total: usize, successes: usize, draws: usize) -> f64 {
+pub fn hypergeom_sf(
+    lf: &LnFactorials,
+    x: usize,
+    total: usize,
+    successes: usize,
+    draws: usize,
+) -> f64 {
     assert!(successes <= total && draws <= total && total <= lf.max());
     let lo = x.max((successes + draws).saturating_sub(total));
     let hi = successes.min(draws);
@@ -165,10 +171,22 @@ mod tests {
     #[test]
     fn spearman_with_ties() {
         assert_eq!(ranks(&[3.0, 1.0, 3.0, 2.0]), [3.5, 1.0, 3.5, 2.0]);
-        assert!(close(spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]), 1.0, 1e-12));
-        assert!(close(spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), -1.0, 1e-12));
+        assert!(close(
+            spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]),
+            1.0,
+            1e-12
+        ));
+        assert!(close(
+            spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]),
+            -1.0,
+            1e-12
+        ));
         // scipy.stats.spearmanr([1,2,3,4,5], [2,1,4,3,5]).statistic = 0.8
-        assert!(close(spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]), 0.8, 1e-12));
+        assert!(close(
+            spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]),
+            0.8,
+            1e-12
+        ));
         assert!(spearman(&[1.0, 1.0], &[1.0, 2.0]).is_nan());
     }
 }

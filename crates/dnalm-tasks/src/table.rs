@@ -24,7 +24,8 @@ pub struct SeqTable {
 pub fn is_table(path: &Path) -> Result<bool> {
     let mut r = open(path)?;
     let mut first = String::new();
-    r.read_line(&mut first).map_err(|e| TaskError::io(path, e))?;
+    r.read_line(&mut first)
+        .map_err(|e| TaskError::io(path, e))?;
     Ok(first
         .trim_end()
         .split([',', '\t'])
@@ -34,7 +35,10 @@ pub fn is_table(path: &Path) -> Result<bool> {
 fn open(path: &Path) -> Result<Box<dyn BufRead>> {
     let f = std::fs::File::open(path).map_err(|e| TaskError::io(path, e))?;
     let mut br = BufReader::new(f);
-    let gz = br.fill_buf().map_err(|e| TaskError::io(path, e))?.starts_with(&[0x1f, 0x8b]);
+    let gz = br
+        .fill_buf()
+        .map_err(|e| TaskError::io(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
     Ok(if gz {
         Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(br)))
     } else {
@@ -48,12 +52,18 @@ pub fn read_table(path: &Path, need_labels: bool) -> Result<SeqTable> {
     let mut lines = open(path)?.lines();
     let header = match lines.next() {
         Some(h) => h.map_err(|e| TaskError::io(path, e))?,
-        None => return Err(TaskError::Data(format!("{show}: empty file: no header, no rows"))),
+        None => {
+            return Err(TaskError::Data(format!(
+                "{show}: empty file: no header, no rows"
+            )))
+        }
     };
     let sep = if header.contains('\t') { '\t' } else { ',' };
     let cols: Vec<&str> = header.trim_end().split(sep).map(str::trim).collect();
     let seq_col = cols.iter().position(|&c| c == "sequence").ok_or_else(|| {
-        TaskError::Data(format!("{show}:1: no `sequence` column in the header {header:?}"))
+        TaskError::Data(format!(
+            "{show}:1: no `sequence` column in the header {header:?}"
+        ))
     })?;
     let label_col = cols.iter().position(|&c| c == "label");
     if need_labels && label_col.is_none() {
@@ -132,7 +142,10 @@ mod tests {
         assert_eq!(t.labels.unwrap(), [1, 0]);
         assert_eq!(t.names[1], "line3");
         for (text, why) in [
-            ("sequence,label\nACGT,2\n", "t.csv:2: label \"2\" is not 0 or 1"),
+            (
+                "sequence,label\nACGT,2\n",
+                "t.csv:2: label \"2\" is not 0 or 1",
+            ),
             ("sequence,label\nAC-T,1\n", "t.csv:2: invalid character '-'"),
             ("seq,label\nACGT,1\n", "no `sequence` column"),
             ("sequence\nACGT\n", "no `label` column"),

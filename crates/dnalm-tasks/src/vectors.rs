@@ -132,10 +132,7 @@ pub fn contextual(
 
 /// `[CLS] tokens [SEP]` of `seq` with each token's spelling and span; an
 /// error when it does not fit the model.
-pub fn framed(
-    model: &TaskModel,
-    seq: &[u8],
-) -> Result<(Vec<u32>, Vec<Range<usize>>, Vec<String>)> {
+pub fn framed(model: &TaskModel, seq: &[u8]) -> Result<(Vec<u32>, Vec<Range<usize>>, Vec<String>)> {
     let (ids, body_spans) = encode_with_spans(&model.tokenizer, seq)?;
     let max = model.pretrained.config.max_position_embeddings;
     if ids.is_empty() {
@@ -179,7 +176,10 @@ mod tests {
             specials: vec![0],
         };
         let text = wv.to_word2vec();
-        assert!(text.starts_with("5 2\n[PAD] 1 0\nAA 1 0\nAC 0.9 0.1\n"), "{text}");
+        assert!(
+            text.starts_with("5 2\n[PAD] 1 0\nAA 1 0\nAC 0.9 0.1\n"),
+            "{text}"
+        );
         let n = wv.neighbours("AA", 10).unwrap();
         let names: Vec<&str> = n.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(names, ["AC", "CA", "GG"]);
