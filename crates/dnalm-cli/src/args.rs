@@ -116,6 +116,44 @@ pub enum Command {
       dnalm inspect run/checkpoints/step-000500 -v      # every tensor with its shape\n  \
       dnalm inspect hf-model/model.safetensors")]
     Inspect(InspectArgs),
+    /// Sequence vectors ([CLS], mean or max pooling, any layer) for every record, to .npy with ids.tsv.
+    #[command(after_help = "Examples:\n  \
+      dnalm embed -m run-k6/ promoters.fa --out-dir emb/\n  \
+      dnalm embed -m run-k6/ prom.csv.gz --pooling cls --layer 1 --out-dir emb-cls/\n\n\
+      INPUT is FASTA/FASTQ, text with one sequence per line, or a CSV/TSV table with a `sequence`\n\
+      column (and an optional 0/1 `label` column: the report then compares classes). Sequences are\n\
+      split at N; pieces longer than the model's window are cut into chunks of at most --max-len\n\
+      tokens sharing --overlap bases (capped at half a chunk); each chunk is framed [CLS] .. [SEP]\n\
+      and pooled (mean and max over every token of the frame), and the chunk vectors are averaged.\n\
+      ids.tsv records the chunks per sequence. The model runs without dropout: same input, same bytes.")]
+    Embed(EmbedArgs),
+    /// Word vectors (DNAVec): the input-embedding matrix as word2vec text / .npy, nearest neighbours.
+    #[command(after_help = "Examples:\n  \
+      dnalm vectors -m run-k6/ --out-dir vec/                        # vectors.txt, vectors.npy, ids.tsv\n  \
+      dnalm vectors -m run-k6/ --neighbours TATAAA --top 10          # TSV on stdout\n  \
+      dnalm vectors -m run-k6/ --contextual seqs.fa --out-dir ctx/   # hidden states per token\n\n\
+      Row i of the matrix is token id i (ids.tsv). Neighbours are ranked by cosine similarity of\n\
+      the input embeddings, special tokens left out.")]
+    Vectors(VectorsArgs),
+    /// Attention of every layer and head for sequences: .npy + JSON, an HTML viewer and SVG heat maps.
+    #[command(after_help = "Examples:\n  \
+      dnalm attention -m run-k6/ tata.txt --max-records 3 --out-dir att/\n\n\
+      For record i: seqI.npy ([layers, heads, tokens, tokens], query then key), seqI.json (tokens,\n\
+      their base spans, [CLS] attention per base), seqI.html (self-contained: heat map per layer and\n\
+      head, token view), seqI.layerN.svg (mean of heads) and seqI.cls.svg; results.tsv/.md list the\n\
+      most attended token and 10-base window of each. Each sequence must fit the model's positions.")]
+    Attention(AttentionArgs),
+    /// DNABERT's attention motif analysis on a labelled set, and the tf-idf vs attention check.
+    #[command(after_help = "Examples:\n  \
+      dnalm motifs -m run-k6/ prom300.csv.gz --max-per-class 2000 --out-dir motifs/\n\n\
+      INPUT is a CSV/TSV table with `sequence` and `label` (0/1) columns. Per sequence: the last\n\
+      layer's [CLS]-to-token attention summed over heads, spread to bases (a base gets the mean of\n\
+      the tokens covering it). High-attention regions of the positives (score > mean and > 10x the\n\
+      minimum, length >= --min-len); their --motif-k-mers seen in >= --min-hits regions are tested\n\
+      for enrichment in positives vs negatives (hypergeometric, Benjamini-Hochberg). Sequences\n\
+      holding N are left out (counted). The tf-idf check correlates (Spearman) each token's tf-idf\n\
+      with the attention it receives.")]
+    Motifs(MotifsArgs),
 }
 
 impl Command {
@@ -135,6 +173,10 @@ impl Command {
             Command::Pretrain(_) => "pretrain",
             Command::ExportHf(_) => "export-hf",
             Command::Inspect(_) => "inspect",
+            Command::Embed(_) => "embed",
+            Command::Vectors(_) => "vectors",
+            Command::Attention(_) => "attention",
+            Command::Motifs(_) => "motifs",
         }
     }
 }
@@ -573,4 +615,121 @@ pub struct InspectArgs {
     /// A run folder, checkpoint folder, model folder or .safetensors file.
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
+}
+
+/// The model of the embedding / attention commands.
+#[derive(Debug, Args, Clone)]
+pub struct ModelArgs {
+    /// A pretrain run folder (its model/ or best/) or a model folder.
+    #[arg(short, long)]
+    pub model: PathBuf,
+    /// Tokenizer (default: the run's tokenizer.dnalm.json beside the model).
+    #[arg(short, long)]
+    pub tokenizer: Option<PathBuf>,
+    /// Sequences per forward pass.
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PoolingChoice {
+    Cls,
+    Mean,
+    Max,
+}
+
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// FASTA/FASTQ, one sequence per line, or a CSV/TSV table with a `sequence` column.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    #[arg(long, default_value = "dnalm-embed")]
+    pub out_dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = PoolingChoice::Mean)]
+    pub pooling: PoolingChoice,
+    /// Hidden state: 0 = embeddings, N = layer N (default: the last).
+    #[arg(long)]
+    pub layer: Option<usize>,
+    /// Tokens per chunk, [CLS] and [SEP] included (capped by the model's positions).
+    #[arg(long, default_value_t = 512)]
+    pub max_len: usize,
+    /// Bases shared by consecutive chunks of a long sequence.
+    #[arg(long, default_value_t = 64)]
+    pub overlap: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VectorFormat {
+    Word2vec,
+    Npy,
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct VectorsArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Write the matrix (and neighbour / contextual files) here.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = VectorFormat::Both)]
+    pub format: VectorFormat,
+    /// Print the nearest tokens of TOKEN by cosine similarity (TSV on stdout).
+    #[arg(long, value_name = "TOKEN")]
+    pub neighbours: Option<String>,
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Contextual vectors of the tokens of these sequences (FASTA or one per line; needs --out-dir).
+    #[arg(long, value_name = "INPUT")]
+    pub contextual: Option<PathBuf>,
+    /// Hidden state of the contextual vectors: 0 = embeddings (default: the last layer).
+    #[arg(long)]
+    pub layer: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct AttentionArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// FASTA/FASTQ or one sequence per line (A/C/G/T; N is an error here).
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    #[arg(long, default_value = "dnalm-attention")]
+    pub out_dir: PathBuf,
+    /// The first N records only.
+    #[arg(long, default_value_t = 10)]
+    pub max_records: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct MotifsArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// CSV/TSV table with `sequence` and `label` (0/1) columns, plain or gzip.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    #[arg(long, default_value = "dnalm-motifs")]
+    pub out_dir: PathBuf,
+    /// At most N sequences of each class, sampled with --seed (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub max_per_class: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Shortest high-attention region, in bases.
+    #[arg(long, default_value_t = 5)]
+    pub min_len: usize,
+    /// Motif length.
+    #[arg(long, default_value_t = 6)]
+    pub motif_k: usize,
+    /// High-attention regions a motif must appear in to be tested.
+    #[arg(long, default_value_t = 3)]
+    pub min_hits: usize,
+    /// Benjamini-Hochberg q threshold.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Motifs in the Markdown table and the plot.
+    #[arg(long, default_value_t = 30)]
+    pub top: usize,
 }

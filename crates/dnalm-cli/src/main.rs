@@ -5,6 +5,7 @@
 
 mod args;
 mod cmd_corpus;
+mod cmd_embed;
 mod cmd_model;
 mod cmd_nextkmer;
 mod cmd_quickstart;
@@ -62,6 +63,10 @@ fn main() -> ExitCode {
         Command::Pretrain(a) => cmd_model::pretrain(*a),
         Command::ExportHf(a) => cmd_model::export_hf(a),
         Command::Inspect(a) => cmd_model::inspect(a, cli.verbose),
+        Command::Embed(a) => cmd_embed::embed(a),
+        Command::Vectors(a) => cmd_embed::vectors(a),
+        Command::Attention(a) => cmd_embed::attention(a),
+        Command::Motifs(a) => cmd_embed::motifs(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

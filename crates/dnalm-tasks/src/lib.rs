@@ -1,5 +1,6 @@
 //! Downstream tasks on dnalm models: next-k-mer prediction with its n-gram
-//! baseline, and the metrics the reports use.
+//! baseline, and the metrics the reports use; sequence embeddings, word
+//! vectors, attention maps and DNABERT's attention motif analysis.
 //!
 //! ```
 //! use dnalm_tasks::ngram::{kmer_of, NgramModel};
@@ -11,10 +12,21 @@
 //! assert_eq!(kmer_of(model.predict(query, 1)[0], 2), "TA");
 //! ```
 
+pub mod attention;
+pub mod attention_html;
+pub mod embed;
 pub mod error;
+pub mod infer;
 pub mod metrics;
 pub mod model;
+pub mod motif;
 pub mod nextkmer;
 pub mod ngram;
+pub mod npy;
+pub mod report;
+pub mod spans;
+pub mod stats;
+pub mod table;
+pub mod vectors;
 
 pub use error::{Result, TaskError};
