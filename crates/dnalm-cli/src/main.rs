@@ -7,6 +7,7 @@ mod args;
 mod cmd_corpus;
 mod cmd_model;
 mod cmd_nextkmer;
+mod cmd_promoter;
 mod cmd_quickstart;
 mod cmd_tfidf;
 mod cmd_tokenizer;
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command, TokenizerCommand};
+use args::{Cli, Command, PromoterCommand, TokenizerCommand};
 
 // glibc's malloc hands large tensor buffers back to the OS and faults them in
 // again on the next step; mimalloc keeps them (a tiny-model training step was
@@ -62,6 +63,11 @@ fn main() -> ExitCode {
         Command::Pretrain(a) => cmd_model::pretrain(*a),
         Command::ExportHf(a) => cmd_model::export_hf(a),
         Command::Inspect(a) => cmd_model::inspect(a, cli.verbose),
+        Command::Promoter { command } => match command {
+            PromoterCommand::Data(a) => cmd_promoter::data(a),
+            PromoterCommand::Train(a) => cmd_promoter::train(*a),
+            PromoterCommand::Scan(a) => cmd_promoter::scan(a),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

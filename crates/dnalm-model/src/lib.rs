@@ -22,9 +22,11 @@
 pub mod bert;
 pub mod config;
 pub mod error;
+pub mod finetuned;
 pub mod heads;
 pub mod layers;
 pub mod lstm;
+pub mod predictors;
 pub mod pretrained;
 pub mod weights;
 
@@ -32,6 +34,7 @@ pub use bert::{BatchInput, BertModel, DeviceBatch, EncoderOutput, Want};
 pub use config::{BertConfig, PRESETS};
 pub use error::{ModelError, Result};
 pub use heads::{BertForMaskedLm, BertForSequenceClassification, MlmOutput, Pooling, IGNORE_LABEL};
+pub use predictors::{Predictor, PredictorConfig, PredictorKind};
 pub use weights::{HostTensor, StateDict};
 
 pub use burn::tensor::Device;

@@ -16,5 +16,6 @@ pub mod metrics;
 pub mod model;
 pub mod nextkmer;
 pub mod ngram;
+pub mod promoter;
 
 pub use error::{Result, TaskError};
