@@ -8,6 +8,7 @@ mod cmd_corpus;
 mod cmd_embed;
 mod cmd_model;
 mod cmd_nextkmer;
+mod cmd_promoter;
 mod cmd_quickstart;
 mod cmd_tfidf;
 mod cmd_tokenizer;
@@ -19,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command, TokenizerCommand};
+use args::{Cli, Command, PromoterCommand, TokenizerCommand};
 
 // glibc's malloc hands large tensor buffers back to the OS and faults them in
 // again on the next step; mimalloc keeps them (a tiny-model training step was
@@ -67,6 +68,11 @@ fn main() -> ExitCode {
         Command::Vectors(a) => cmd_embed::vectors(a),
         Command::Attention(a) => cmd_embed::attention(a),
         Command::Motifs(a) => cmd_embed::motifs(a),
+        Command::Promoter { command } => match command {
+            PromoterCommand::Data(a) => cmd_promoter::data(a),
+            PromoterCommand::Train(a) => cmd_promoter::train(*a),
+            PromoterCommand::Scan(a) => cmd_promoter::scan(a),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

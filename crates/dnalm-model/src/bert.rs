@@ -266,7 +266,7 @@ impl SelfAttention {
 }
 
 impl Layer {
-    fn new(c: &BertConfig, device: &Device) -> Self {
+    pub(crate) fn new(c: &BertConfig, device: &Device) -> Self {
         let (h, i, std) = (c.hidden_size, c.intermediate_size, c.initializer_range);
         let out = |d_in| SelfOutput {
             dense: Linear::new(d_in, h, std, device),
@@ -292,7 +292,7 @@ impl Layer {
         }
     }
 
-    fn forward(
+    pub(crate) fn forward(
         &self,
         x: Tensor<3>,
         batch: &DeviceBatch,

@@ -301,13 +301,19 @@ impl BertForSequenceClassification {
         check_batch(&self.bert, batch)
     }
 
+    /// Token states `[B, T, H]` the classifier pools: the last hidden layer
+    /// (after the LSTM, if the model has one).
+    pub fn token_states(&self, batch: &DeviceBatch) -> Tensor<3> {
+        let x = self.bert.forward(batch, Want::default()).last_hidden_state;
+        match &self.lstm {
+            Some(lstm) => lstm.forward(x),
+            None => x,
+        }
+    }
+
     /// Pooled vectors `[B, H]`; `attention_mask` is the host mask of `batch`.
     pub fn pooled(&self, batch: &DeviceBatch, attention_mask: &[i64]) -> Tensor<2> {
-        let mut x = self.bert.forward(batch, Want::default()).last_hidden_state;
-        if let Some(lstm) = &self.lstm {
-            x = lstm.forward(x);
-        }
-        pool(x, attention_mask, self.pooling)
+        pool(self.token_states(batch), attention_mask, self.pooling)
     }
 
     /// Class logits `[B, num_labels]`.

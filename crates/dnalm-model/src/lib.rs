@@ -23,12 +23,14 @@ pub mod attention;
 pub mod bert;
 pub mod config;
 pub mod error;
+pub mod finetuned;
 pub mod gpt2;
 pub mod gpt2_config;
 pub mod gpt2_weights;
 pub mod heads;
 pub mod layers;
 pub mod lstm;
+pub mod predictors;
 pub mod pretrained;
 pub mod weights;
 
@@ -36,6 +38,7 @@ pub use bert::{BatchInput, BertModel, DeviceBatch, EncoderOutput, Want};
 pub use config::{BertConfig, PRESETS};
 pub use error::{ModelError, Result};
 pub use heads::{BertForMaskedLm, BertForSequenceClassification, MlmOutput, Pooling, IGNORE_LABEL};
+pub use predictors::{Predictor, PredictorConfig, PredictorKind};
 pub use weights::{HostTensor, StateDict};
 
 pub use gpt2::{causal_labels, CausalLmOutput, Gpt2LmHeadModel, Gpt2Model};

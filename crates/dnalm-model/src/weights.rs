@@ -345,7 +345,7 @@ fn sample_view(dtype: Dtype, shape: Vec<usize>, data: &[u8]) -> Result<TensorVie
     TensorView::new(dtype, shape, data).map_err(|e| ModelError::Input(e.to_string()))
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = dnalm_seq::AtomicFile::create(path)
         .map_err(|e| ModelError::io(path, std::io::Error::other(e.to_string())))?;
     f.write_all(bytes).map_err(|e| ModelError::io(path, e))?;

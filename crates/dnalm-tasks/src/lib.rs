@@ -23,6 +23,7 @@ pub mod motif;
 pub mod nextkmer;
 pub mod ngram;
 pub mod npy;
+pub mod promoter;
 pub mod report;
 pub mod spans;
 pub mod stats;

@@ -1,0 +1,426 @@
+//! End-to-end tests of `dnalm promoter data | train | scan` on a seeded
+//! genome made here, with promoters planted at known TSSs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{assert_absent, assert_fails, dnalm_q, read, tmp, write, Rng};
+
+fn revcomp(s: &str) -> String {
+    s.bytes()
+        .rev()
+        .map(|b| match b {
+            b'A' => 'T',
+            b'C' => 'G',
+            b'G' => 'C',
+            _ => 'A',
+        })
+        .collect()
+}
+
+/// Two 40-kb records with 24 TSSs each (half on each strand): a GC-rich
+/// block at -120..-60 and, on every other TSS, a TATA box at -30.
+/// Writes `g.fa` and `tss.bed`; returns the TSS count.
+fn genome(dir: &Path) -> usize {
+    let mut rng = Rng::new(11);
+    let mut fasta = String::new();
+    let mut bed = String::new();
+    let mut n = 0;
+    for chrom in ["chrA", "chrB"] {
+        // AT-rich background, so the GC block stands out.
+        let mut seq: Vec<u8> = (0..40_000)
+            .map(|_| b"AATTCG"[rng.below(6) as usize])
+            .collect();
+        for i in 0..24 {
+            let tss = 800 + i * 1600;
+            let minus = i % 2 == 1;
+            // The promoter on its own strand, -249..+50.
+            let mut prom: Vec<u8> = seq[tss - 249..tss + 51].to_vec();
+            if minus {
+                prom =
+                    revcomp(std::str::from_utf8(&seq[tss - 50..tss + 250]).unwrap()).into_bytes();
+            }
+            for b in &mut prom[129..189] {
+                *b = b"GGCGCC"[rng.below(6) as usize];
+            }
+            if i % 4 < 2 {
+                prom[219..226].copy_from_slice(b"TATAAAA");
+            }
+            if minus {
+                let back = revcomp(std::str::from_utf8(&prom).unwrap()).into_bytes();
+                seq[tss - 50..tss + 250].copy_from_slice(&back);
+            } else {
+                seq[tss - 249..tss + 51].copy_from_slice(&prom);
+            }
+            let strand = if minus { '-' } else { '+' };
+            bed.push_str(&format!("{chrom}\t{tss}\t{}\tp{n}\t0\t{strand}\n", tss + 1));
+            n += 1;
+        }
+        // Free TATA boxes between the promoters, for the genomic negatives.
+        for i in 0..24 {
+            let at = 800 + i * 1600 + 700;
+            seq[at..at + 7].copy_from_slice(b"TATATAT");
+        }
+        fasta.push_str(&format!(">{chrom}\n"));
+        for line in seq.chunks(60) {
+            fasta.push_str(std::str::from_utf8(line).unwrap());
+            fasta.push('\n');
+        }
+    }
+    write(&dir.join("g.fa"), fasta);
+    write(&dir.join("tss.bed"), bed);
+    n
+}
+
+/// A 6-mer tokenizer and a tiny model pre-trained for a few updates in `run/`.
+fn pretrain(dir: &Path) {
+    dnalm_q()
+        .current_dir(dir)
+        .args(["corpus", "g.fa", "--window", "305", "-o", "seg.txt"])
+        .assert()
+        .success();
+    for (k, out) in [("6", "k6.json"), ("5", "k5.json")] {
+        dnalm_q()
+            .current_dir(dir)
+            .args(["tokenizer", "train", "--kind", "kmer", "--k", k, "-o", out])
+            .assert()
+            .success();
+    }
+    dnalm_q()
+        .current_dir(dir)
+        .args([
+            "pretrain",
+            "-t",
+            "k6.json",
+            "seg.txt",
+            "--out-dir",
+            "run",
+            "--max-steps",
+            "3",
+            "--warmup-steps",
+            "1",
+            "--batch-size",
+            "4",
+            "--grad-accum",
+            "1",
+            "--eval-every",
+            "3",
+            "--max-len",
+            "128",
+        ])
+        .assert()
+        .success();
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    read(path)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
+
+#[test]
+fn data_train_scan_end_to_end() {
+    let t = tmp();
+    let d = t.path();
+    let n = genome(d);
+    dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter", "data", "--genome", "g.fa", "--tss", "tss.bed", "-o", "prom.csv",
+        ])
+        .assert()
+        .success();
+    let rows = csv_rows(&d.join("prom.csv"));
+    assert_eq!(rows.len(), 2 * n);
+    assert!(rows.iter().all(|r| r.len() == 8 && r[0].len() == 300));
+    let pos: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == "1").collect();
+    assert_eq!(pos.len(), n);
+    // Every positive carries its planted GC block, on either strand.
+    assert!(pos
+        .iter()
+        .all(|r| r[0][129..189].bytes().all(|b| b == b'G' || b == b'C')));
+    let kinds: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
+    assert!(kinds.contains(&"tata_genomic"), "{kinds:?}");
+    assert!(kinds.contains(&"substitution"));
+    // A negative sits in its positive's group; genomic TATA negatives have
+    // a TATA box at the positive's offset and overlap no promoter.
+    for pair in rows.chunks(2) {
+        assert_eq!(pair[0][2], pair[1][2]);
+        if pair[1][3] == "tata_genomic" {
+            let off = pair[0][0].find("TATAAAA").unwrap();
+            assert_eq!(&pair[1][0][off..off + 4], "TATA");
+        }
+    }
+    // Same seed, same bytes.
+    dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter",
+            "data",
+            "--genome",
+            "g.fa",
+            "--tss",
+            "tss.bed",
+            "-o",
+            "again.csv",
+        ])
+        .assert()
+        .success();
+    assert_eq!(read(&d.join("prom.csv")), read(&d.join("again.csv")));
+
+    pretrain(d);
+    dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter",
+            "train",
+            "prom.csv",
+            "--model",
+            "run",
+            "--out-dir",
+            "out",
+            "--repeats",
+            "2",
+            "--predictor-epochs",
+            "2",
+            "--hidden",
+            "8",
+            "--max-len",
+            "128",
+            "--batch-size",
+            "16",
+        ])
+        .assert()
+        .success();
+    let results = read(&d.join("out/results.tsv"));
+    let lines: Vec<&str> = results.lines().collect();
+    assert!(lines[0].starts_with("encoding\tpredictor\trepeats\taccuracy_mean\taccuracy_sd"));
+    // Head + tf-idf + 3 encodings x 4 predictors.
+    assert_eq!(lines.len(), 1 + 2 + 12, "{results}");
+    for p in ["CNN", "RNN", "LSTM", "Transformer"] {
+        for e in ["one-hot", "pre-trained", "fine-tuned"] {
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with(&format!("{e}\t{p}\t2\t"))),
+                "{e} {p}"
+            );
+        }
+    }
+    assert_eq!(read(&d.join("out/runs.tsv")).lines().count(), 1 + 2 * 14);
+    for f in [
+        "results.md",
+        "results.json",
+        "accuracy.svg",
+        "f1.svg",
+        "mcc.svg",
+    ] {
+        assert!(d.join("out").join(f).is_file(), "{f}");
+    }
+    // The GC block is easy: the tf-idf baseline must find it.
+    let tfidf = lines.iter().find(|l| l.starts_with("tf-idf")).unwrap();
+    let acc: f64 = tfidf.split('\t').nth(3).unwrap().parse().unwrap();
+    assert!(acc > 0.7, "{tfidf}");
+    let clf = d.join("out/classifier");
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.dnalm.json",
+        "vocab.txt",
+    ] {
+        assert!(clf.join(f).is_file(), "{f}");
+    }
+
+    dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter",
+            "scan",
+            "out/classifier",
+            "g.fa",
+            "--out-dir",
+            "scan",
+            "--stride",
+            "200",
+            "--max-len",
+            "128",
+            "--threshold",
+            "0",
+        ])
+        .assert()
+        .success();
+    let plus = read(&d.join("scan/plus.bedGraph"));
+    let body: Vec<&str> = plus.lines().skip(1).collect();
+    // (40000 - 300) / 200 + 1 = 199 windows per record.
+    assert_eq!(body.len(), 2 * 199);
+    let f: Vec<&str> = body[0].split('\t').collect();
+    assert_eq!((f[0], f[1], f[2]), ("chrA", "50", "250"));
+    let p: f64 = f[3].parse().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    // Threshold 0: every window is a call; overlapping ones merge into one
+    // call per record and strand.
+    let bed = read(&d.join("scan/calls.bed"));
+    let calls: Vec<Vec<&str>> = bed.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(calls.len(), 4, "{bed}");
+    assert_eq!(calls[0][..3], ["chrA", "0", "39900"]);
+    assert!(calls.iter().any(|c| c[5] == "-"));
+
+    // Bad input: a tokenizer whose vocabulary is not the model's.
+    assert_fails(
+        dnalm_q().current_dir(d).args([
+            "promoter",
+            "train",
+            "prom.csv",
+            "--model",
+            "run",
+            "-t",
+            "k5.json",
+            "--out-dir",
+            "bad1",
+        ]),
+        "promoter train",
+        &["vocabulary"],
+    );
+    assert_absent(&d.join("bad1"));
+    assert_fails(
+        dnalm_q().current_dir(d).args([
+            "promoter",
+            "scan",
+            "out/classifier",
+            "g.fa",
+            "-t",
+            "k5.json",
+            "--out-dir",
+            "bad2",
+        ]),
+        "promoter scan",
+        &["vocabulary"],
+    );
+    assert_absent(&d.join("bad2"));
+    // Bad labels, lengths and classes.
+    let cases: [(&str, String, &[&str]); 3] = [
+        (
+            "labels.csv",
+            format!(
+                "sequence,label\n{},1\n{},yes\n",
+                "A".repeat(300),
+                "C".repeat(300)
+            ),
+            &["labels.csv:3", "not 0 or 1"],
+        ),
+        (
+            "length.csv",
+            format!(
+                "sequence,label\n{},1\n{},0\n",
+                "A".repeat(300),
+                "C".repeat(299)
+            ),
+            &["length.csv:3", "299 bases"],
+        ),
+        (
+            "class.csv",
+            format!(
+                "sequence,label\n{},1\n{},1\n",
+                "A".repeat(300),
+                "C".repeat(300)
+            ),
+            &["0 negative", "both classes"],
+        ),
+    ];
+    for (name, text, needles) in cases {
+        write(&d.join(name), text);
+        assert_fails(
+            dnalm_q().current_dir(d).args([
+                "promoter",
+                "train",
+                name,
+                "--model",
+                "run",
+                "--out-dir",
+                "bad3",
+            ]),
+            "promoter train",
+            needles,
+        );
+        assert_absent(&d.join("bad3"));
+    }
+    // A masked-LM folder is not a classifier.
+    assert_fails(
+        dnalm_q().current_dir(d).args([
+            "promoter",
+            "scan",
+            "run/model",
+            "g.fa",
+            "--out-dir",
+            "bad4",
+        ]),
+        "promoter scan",
+        &["num_labels"],
+    );
+    assert_absent(&d.join("bad4"));
+}
+
+#[test]
+fn data_from_positives_and_bad_tss() {
+    let t = tmp();
+    let d = t.path();
+    genome(d);
+    let mut rng = Rng::new(3);
+    let pos: String = (0..10).map(|_| rng.dna(300) + "\n").collect();
+    write(&d.join("pos.txt"), pos);
+    dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter",
+            "data",
+            "--positives",
+            "pos.txt",
+            "--non-tata",
+            "permutation",
+            "-o",
+            "p.csv",
+        ])
+        .assert()
+        .success();
+    let rows = csv_rows(&d.join("p.csv"));
+    assert_eq!(rows.len(), 20);
+    for pair in rows.chunks(2) {
+        assert_eq!((pair[0][1].as_str(), pair[1][1].as_str()), ("1", "0"));
+        assert_eq!(pair[1][3], "permutation");
+        // Same bases, other order.
+        let mut a: Vec<u8> = pair[0][0].bytes().collect();
+        let mut b: Vec<u8> = pair[1][0].bytes().collect();
+        assert_ne!(a, b);
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+    }
+    let bad: [(&str, &str, &[&str]); 3] = [
+        (
+            "out.bed",
+            "chrA\t50000\t50001\tfar\t0\t+\n",
+            &["far", "outside chrA"],
+        ),
+        ("chr.bed", "chrZ\t10\t11\tz\t0\t+\n", &["chrZ", "not in"]),
+        (
+            "strand.bed",
+            "chrA\t500\t501\ts\t0\tx\n",
+            &["strand.bed:1", "strand"],
+        ),
+    ];
+    for (name, text, needles) in bad {
+        write(&d.join(name), text);
+        let out: PathBuf = d.join("bad.csv");
+        assert_fails(
+            dnalm_q().current_dir(d).args([
+                "promoter", "data", "--genome", "g.fa", "--tss", name, "-o", "bad.csv",
+            ]),
+            "promoter data",
+            needles,
+        );
+        assert_absent(&out);
+    }
+}

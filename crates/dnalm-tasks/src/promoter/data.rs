@@ -1,0 +1,569 @@
+//! Promoter data from a genome and a TSS list, as DNABERT-Prom built it:
+//! positives are the 300 bp from -249 to +50 around each TSS (strand
+//! aware); a positive with a TATA box (`TATAWAW` in -40..-15) gets a
+//! genomic negative: a random window outside every promoter that holds a
+//! TATA box at the same offset; any other positive gets a synthetic negative
+//! made from it, by random substitution (20 parts, 8 kept, 12 replaced by
+//! random bases; DeePromoter) or by block permutation (12 of the 20 parts
+//! shuffled among themselves). Every row carries a group: a positive, the
+//! negative made from it and every positive overlapping it on the genome or
+//! sharing its sequence are one group, so a split by group cannot leak.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use dnalm_seq::{FastxReader, Strand};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use super::loaders::open_text;
+use super::split::UnionFind;
+use crate::error::{Result, TaskError};
+
+/// One transcription start site (0-based position of the +1 base).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tss {
+    pub chrom: String,
+    pub pos: u64,
+    pub strand: Strand,
+    pub name: String,
+    /// 1-based line in the TSS file.
+    pub line: usize,
+}
+
+/// Read TSSs from BED6 (`.bed`: the TSS is `start` on `+`, `end - 1` on
+/// `-`) or from a TSV with a header naming `chrom`, `tss` (0-based; or
+/// `position`), `strand` and optionally `name`.
+pub fn read_tss(path: &Path) -> Result<Vec<Tss>> {
+    let text = open_text(path)?;
+    let name = path.display().to_string();
+    let is_bed = name.ends_with(".bed") || name.ends_with(".bed.gz");
+    let err = |line: usize, m: String| TaskError::Data(format!("{name}:{line}: {m}"));
+    let strand_of = |s: &str, line: usize| match s {
+        "+" => Ok(Strand::Plus),
+        "-" => Ok(Strand::Minus),
+        other => Err(err(line, format!("strand {other:?} (expected + or -)"))),
+    };
+    let mut out = Vec::new();
+    let mut cols: Option<(usize, usize, usize, Option<usize>)> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let l = raw.trim_end_matches('\r');
+        if l.is_empty() || l.starts_with('#') || l.starts_with("track") || l.starts_with("browser")
+        {
+            continue;
+        }
+        let f: Vec<&str> = l.split('\t').collect();
+        let num = |s: &str, what: &str| {
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| err(line, format!("{what} {s:?} is not a non-negative integer")))
+        };
+        if is_bed {
+            if f.len() < 6 {
+                return Err(err(
+                    line,
+                    format!(
+                        "{} BED columns; a TSS needs BED6 (with the strand)",
+                        f.len()
+                    ),
+                ));
+            }
+            let (start, end) = (num(f[1], "start")?, num(f[2], "end")?);
+            if end <= start {
+                return Err(err(line, format!("end {end} is not after start {start}")));
+            }
+            let strand = strand_of(f[5], line)?;
+            out.push(Tss {
+                chrom: f[0].to_string(),
+                pos: if strand == Strand::Minus {
+                    end - 1
+                } else {
+                    start
+                },
+                strand,
+                name: f[3].to_string(),
+                line,
+            });
+            continue;
+        }
+        let Some((c, p, s, n)) = cols else {
+            let find = |names: &[&str]| f.iter().position(|h| names.contains(&h.trim()));
+            let (Some(c), Some(p), Some(s)) = (
+                find(&["chrom", "chr", "chromosome"]),
+                find(&["tss", "position", "pos"]),
+                find(&["strand"]),
+            ) else {
+                return Err(err(
+                    line,
+                    "a TSS table needs a header with chrom, tss and strand columns (or give a .bed file)"
+                        .into(),
+                ));
+            };
+            cols = Some((c, p, s, find(&["name", "id"])));
+            continue;
+        };
+        let need = c.max(p).max(s) + 1;
+        if f.len() < need {
+            return Err(err(
+                line,
+                format!("{} columns, the header has {need} or more", f.len()),
+            ));
+        }
+        out.push(Tss {
+            chrom: f[c].to_string(),
+            pos: num(f[p], "tss")?,
+            strand: strand_of(f[s].trim(), line)?,
+            name: n
+                .and_then(|n| f.get(n))
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| format!("tss{line}")),
+            line,
+        });
+    }
+    if out.is_empty() {
+        return Err(TaskError::Data(format!("{name}: no TSS")));
+    }
+    Ok(out)
+}
+
+/// How non-TATA negatives are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyntheticKind {
+    /// Keep 8 of 20 parts, replace 12 with random bases (DeePromoter, SPEC 3).
+    Substitution,
+    /// Shuffle 12 of 20 parts among their places (GENA's negatives).
+    Permutation,
+}
+
+impl SyntheticKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Substitution => "substitution",
+            Self::Permutation => "permutation",
+        }
+    }
+}
+
+/// Settings of the data construction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromoterSpec {
+    /// Bases before the TSS (249: the window is -249..+50).
+    pub upstream: u64,
+    /// Bases from the TSS on, the TSS included (51): the window is 249 bases
+    /// upstream, the TSS, 50 bases downstream = 300 bp, TSS at index 249.
+    pub downstream: u64,
+    /// Make genomic TATA negatives for TATA positives (else synthetic ones).
+    pub tata_negatives: bool,
+    pub synthetic: SyntheticKind,
+    pub seed: u64,
+}
+
+impl Default for PromoterSpec {
+    fn default() -> Self {
+        Self {
+            upstream: 249,
+            downstream: 51,
+            tata_negatives: true,
+            synthetic: SyntheticKind::Substitution,
+            seed: 42,
+        }
+    }
+}
+
+impl PromoterSpec {
+    pub fn len(&self) -> usize {
+        (self.upstream + self.downstream) as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One row of a promoter data set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromoterRow {
+    pub sequence: Vec<u8>,
+    pub label: u8,
+    pub group: u64,
+    /// `promoter`, `tata_genomic`, `substitution` or `permutation`.
+    pub kind: String,
+    pub chrom: String,
+    pub start: u64,
+    pub end: u64,
+    pub strand: Strand,
+}
+
+/// What the construction did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DataSummary {
+    pub tss: usize,
+    pub positives: usize,
+    pub tata_positives: usize,
+    pub negatives_by_kind: Vec<(String, usize)>,
+    pub skipped_edge: usize,
+    pub skipped_n: usize,
+    pub duplicate_windows: usize,
+    /// TATA positives that got a synthetic negative: no free genomic TATA window.
+    pub tata_fallbacks: usize,
+    pub groups: usize,
+}
+
+/// `TATAWAW` at `s[i..]`.
+pub fn is_tata(s: &[u8], i: usize) -> bool {
+    let w = |b: u8| b == b'A' || b == b'T';
+    i + 7 <= s.len() && &s[i..i + 4] == b"TATA" && w(s[i + 4]) && s[i + 5] == b'A' && w(s[i + 6])
+}
+
+/// Offset of the first TATA box in -40..-15 of a window whose TSS is at
+/// index `upstream`.
+pub fn tata_offset(seq: &[u8], upstream: usize) -> Option<usize> {
+    let from = upstream.saturating_sub(40);
+    let to = upstream.saturating_sub(15);
+    (from..to).find(|&i| is_tata(seq, i))
+}
+
+/// The 20 part boundaries of a sequence of length `n`.
+fn parts(n: usize) -> Vec<std::ops::Range<usize>> {
+    (0..20).map(|i| i * n / 20..(i + 1) * n / 20).collect()
+}
+
+/// DeePromoter's random substitution: keep 8 of the 20 parts, replace the
+/// other 12 with random bases.
+pub fn substitution_negative(seq: &[u8], rng: &mut impl Rng) -> Vec<u8> {
+    let mut idx: Vec<usize> = (0..20).collect();
+    idx.shuffle(rng);
+    let mut out = seq.to_vec();
+    let p = parts(seq.len());
+    for &i in &idx[8..] {
+        for b in &mut out[p[i].clone()] {
+            *b = b"ACGT"[rng.random_range(0..4)];
+        }
+    }
+    out
+}
+
+/// Block permutation: 12 of the 20 parts (equal lengths needed) change
+/// places among themselves; 8 stay. Redrawn (a few times) while the result
+/// equals the input.
+pub fn permutation_negative(seq: &[u8], rng: &mut impl Rng) -> Vec<u8> {
+    let p = parts(seq.len());
+    let mut out = seq.to_vec();
+    for _ in 0..8 {
+        let mut idx: Vec<usize> = (0..20).collect();
+        idx.shuffle(rng);
+        let mut moved: Vec<usize> = idx[8..].to_vec();
+        moved.sort_unstable();
+        // Parts of unequal length (n not a multiple of 20) only swap with
+        // parts of their own length.
+        let mut targets = moved.clone();
+        targets.shuffle(rng);
+        out = seq.to_vec();
+        for (&dst, &src) in moved.iter().zip(&targets) {
+            if p[dst].len() == p[src].len() {
+                out[p[dst].clone()].copy_from_slice(&seq[p[src].clone()]);
+            }
+        }
+        if out != seq {
+            break;
+        }
+    }
+    out
+}
+
+fn window(chrom: &[u8], start: u64, end: u64, strand: Strand) -> Vec<u8> {
+    let w = &chrom[start as usize..end as usize];
+    if strand == Strand::Minus {
+        dnalm_seq::reverse_complement(w)
+    } else {
+        w.to_vec()
+    }
+}
+
+/// Read the records of `genome` named in `wanted`.
+pub fn read_genome(genome: &Path, wanted: &[&str]) -> Result<HashMap<String, Vec<u8>>> {
+    let mut out = HashMap::new();
+    for rec in FastxReader::open(genome)? {
+        let rec = rec?;
+        if wanted.contains(&rec.id.as_str()) {
+            out.insert(rec.id, rec.seq);
+        }
+    }
+    Ok(out)
+}
+
+/// Build the data set from `genome` (FASTA) and `tss`.
+pub fn build_from_genome(
+    genome: &Path,
+    tss: &[Tss],
+    spec: &PromoterSpec,
+) -> Result<(Vec<PromoterRow>, DataSummary)> {
+    let mut names: Vec<&str> = tss.iter().map(|t| t.chrom.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let chroms = read_genome(genome, &names)?;
+    let len = spec.len() as u64;
+    let mut summary = DataSummary {
+        tss: tss.len(),
+        ..DataSummary::default()
+    };
+    // Positives, strand aware; every TSS must lie on its chromosome.
+    let mut pos: Vec<PromoterRow> = Vec::new();
+    let mut seen: HashMap<(String, u64, bool), ()> = HashMap::new();
+    for t in tss {
+        let Some(chrom) = chroms.get(&t.chrom) else {
+            return Err(TaskError::Data(format!(
+                "TSS {} (line {}): chromosome {:?} is not in {}",
+                t.name,
+                t.line,
+                t.chrom,
+                genome.display()
+            )));
+        };
+        let clen = chrom.len() as u64;
+        if t.pos >= clen {
+            return Err(TaskError::Data(format!(
+                "TSS {} (line {}): position {} is outside {} ({} bp)",
+                t.name, t.line, t.pos, t.chrom, clen
+            )));
+        }
+        // The TSS is at index `upstream` of the window on its own strand.
+        let (start, end) = match t.strand {
+            Strand::Minus => (
+                t.pos.checked_sub(spec.downstream - 1),
+                t.pos + spec.upstream + 1,
+            ),
+            _ => (t.pos.checked_sub(spec.upstream), t.pos + spec.downstream),
+        };
+        let start = match start {
+            Some(s) if end <= clen => s,
+            _ => {
+                summary.skipped_edge += 1;
+                continue;
+            }
+        };
+        let minus = t.strand == Strand::Minus;
+        if seen.insert((t.chrom.clone(), start, minus), ()).is_some() {
+            summary.duplicate_windows += 1;
+            continue;
+        }
+        let seq = window(chrom, start, end, t.strand);
+        if !seq.iter().all(|&b| dnalm_seq::is_acgt(b)) {
+            summary.skipped_n += 1;
+            continue;
+        }
+        pos.push(PromoterRow {
+            sequence: seq,
+            label: 1,
+            group: 0,
+            kind: "promoter".into(),
+            chrom: t.chrom.clone(),
+            start,
+            end,
+            strand: t.strand,
+        });
+    }
+    if pos.is_empty() {
+        return Err(TaskError::Data(
+            "no TSS gave a complete 300-bp window without N".into(),
+        ));
+    }
+    // Groups: overlapping positives (either strand) and identical sequences.
+    let mut uf = UnionFind::new(pos.len());
+    let mut order: Vec<usize> = (0..pos.len()).collect();
+    order.sort_by(|&a, &b| (&pos[a].chrom, pos[a].start).cmp(&(&pos[b].chrom, pos[b].start)));
+    let mut reach: Option<(usize, u64)> = None; // (row, end) of the furthest-reaching interval
+    for &i in &order {
+        if let Some((j, end)) = reach {
+            if pos[j].chrom == pos[i].chrom && pos[i].start < end {
+                uf.union(i, j);
+                if pos[i].end > end {
+                    reach = Some((i, pos[i].end));
+                }
+                continue;
+            }
+        }
+        reach = Some((i, pos[i].end));
+    }
+    let mut by_seq: HashMap<&[u8], usize> = HashMap::new();
+    for (i, r) in pos.iter().enumerate() {
+        if let Some(&j) = by_seq.get(r.sequence.as_slice()) {
+            uf.union(i, j);
+        } else {
+            by_seq.insert(&r.sequence, i);
+        }
+    }
+    let groups = uf.labels();
+    for (r, g) in pos.iter_mut().zip(&groups) {
+        r.group = *g as u64;
+    }
+    summary.groups = groups.iter().max().map_or(0, |m| m + 1);
+    summary.positives = pos.len();
+    // Promoter intervals per chromosome, for the genomic negatives.
+    let mut blocked: HashMap<&str, Vec<(u64, u64)>> = HashMap::new();
+    for r in &pos {
+        blocked
+            .entry(r.chrom.as_str())
+            .or_default()
+            .push((r.start, r.end));
+    }
+    for v in blocked.values_mut() {
+        v.sort_unstable();
+    }
+    // TATA boxes on the + strand of every chromosome.
+    let mut hits: Vec<(&str, u64)> = Vec::new();
+    let mut chrom_names: Vec<&String> = chroms.keys().collect();
+    chrom_names.sort();
+    for name in chrom_names {
+        let s = &chroms[name];
+        hits.extend(
+            (0..s.len().saturating_sub(6))
+                .filter(|&i| is_tata(s, i))
+                .map(|i| (name.as_str(), i as u64)),
+        );
+    }
+    let overlaps = |chrom: &str, s: u64, e: u64| -> bool {
+        blocked.get(chrom).is_some_and(|v| {
+            let k = v.partition_point(|&(st, _)| st < e);
+            v[..k].iter().rev().any(|&(_, end)| s < end)
+        })
+    };
+    let mut used: HashMap<(&str, u64), ()> = HashMap::new();
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let mut negs = Vec::with_capacity(pos.len());
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for p in &pos {
+        let mut made = None;
+        if spec.tata_negatives {
+            if let Some(off) = tata_offset(&p.sequence, spec.upstream as usize) {
+                summary.tata_positives += 1;
+                for _ in 0..10_000.min(hits.len() * 4) {
+                    let (chrom, at) = hits[rng.random_range(0..hits.len())];
+                    let Some(start) = at.checked_sub(off as u64) else {
+                        continue;
+                    };
+                    let end = start + len;
+                    let c = &chroms[chrom];
+                    if end > c.len() as u64
+                        || overlaps(chrom, start, end)
+                        || used.contains_key(&(chrom, start))
+                    {
+                        continue;
+                    }
+                    let seq = c[start as usize..end as usize].to_vec();
+                    if !seq.iter().all(|&b| dnalm_seq::is_acgt(b)) {
+                        continue;
+                    }
+                    used.insert((chrom, start), ());
+                    made = Some(PromoterRow {
+                        sequence: seq,
+                        label: 0,
+                        group: p.group,
+                        kind: "tata_genomic".into(),
+                        chrom: chrom.to_string(),
+                        start,
+                        end,
+                        strand: Strand::Plus,
+                    });
+                    break;
+                }
+                if made.is_none() {
+                    summary.tata_fallbacks += 1;
+                }
+            }
+        }
+        let row = made.unwrap_or_else(|| PromoterRow {
+            sequence: match spec.synthetic {
+                SyntheticKind::Substitution => substitution_negative(&p.sequence, &mut rng),
+                SyntheticKind::Permutation => permutation_negative(&p.sequence, &mut rng),
+            },
+            label: 0,
+            kind: spec.synthetic.name().into(),
+            ..p.clone()
+        });
+        *counts.entry(row.kind.clone()).or_default() += 1;
+        negs.push(row);
+    }
+    let mut kinds: Vec<(String, usize)> = counts.into_iter().collect();
+    kinds.sort();
+    summary.negatives_by_kind = kinds;
+    let mut rows = Vec::with_capacity(2 * pos.len());
+    for (p, n) in pos.into_iter().zip(negs) {
+        rows.push(p);
+        rows.push(n);
+    }
+    Ok((rows, summary))
+}
+
+/// Rows from positives alone (a DeePromoter sequence file): every positive
+/// is its own group with one synthetic negative.
+pub fn build_from_positives(
+    positives: &[Vec<u8>],
+    kind: SyntheticKind,
+    seed: u64,
+) -> (Vec<PromoterRow>, DataSummary) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rows = Vec::with_capacity(2 * positives.len());
+    for (i, s) in positives.iter().enumerate() {
+        let p = PromoterRow {
+            sequence: s.clone(),
+            label: 1,
+            group: i as u64,
+            kind: "promoter".into(),
+            chrom: ".".into(),
+            start: 0,
+            end: s.len() as u64,
+            strand: Strand::Unknown,
+        };
+        let neg = match kind {
+            SyntheticKind::Substitution => substitution_negative(s, &mut rng),
+            SyntheticKind::Permutation => permutation_negative(s, &mut rng),
+        };
+        rows.push(PromoterRow {
+            sequence: neg,
+            label: 0,
+            kind: kind.name().into(),
+            ..p.clone()
+        });
+        rows.push(p);
+        let n = rows.len();
+        rows.swap(n - 2, n - 1);
+    }
+    let summary = DataSummary {
+        positives: positives.len(),
+        negatives_by_kind: vec![(kind.name().into(), positives.len())],
+        groups: positives.len(),
+        ..DataSummary::default()
+    };
+    (rows, summary)
+}
+
+/// The data CSV: `sequence,label,group,kind,chrom,start,end,strand`.
+pub fn to_csv(rows: &[PromoterRow]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from("sequence,label,group,kind,chrom,start,end,strand\n");
+    for r in rows {
+        let strand = match r.strand {
+            Strand::Plus => '+',
+            Strand::Minus => '-',
+            Strand::Unknown => '.',
+        };
+        writeln!(
+            s,
+            "{},{},{},{},{},{},{},{}",
+            String::from_utf8_lossy(&r.sequence),
+            r.label,
+            r.group,
+            r.kind,
+            r.chrom,
+            r.start,
+            r.end,
+            strand
+        )
+        .expect("string");
+    }
+    s
+}

@@ -1,0 +1,15 @@
+//! Promoter prediction as DNABERT-Prom (SPEC 3) does it: data from a genome
+//! and a TSS list or from labelled sets people already have, leak-free
+//! group splits, encoder fine-tuning, encodings, four predictors with
+//! repeats and baselines, the report, and a genome scan with the fine-tuned
+//! classifier.
+
+pub mod baseline;
+pub mod data;
+pub mod features;
+pub mod fit;
+pub mod loaders;
+pub mod report;
+pub mod scan;
+pub mod split;
+pub mod train;
