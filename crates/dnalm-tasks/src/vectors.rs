@@ -130,9 +130,12 @@ pub fn contextual(
     })
 }
 
+/// Framed ids, the bases each covers and each token's spelling.
+pub type Framed = (Vec<u32>, Vec<Range<usize>>, Vec<String>);
+
 /// `[CLS] tokens [SEP]` of `seq` with each token's spelling and span; an
 /// error when it does not fit the model.
-pub fn framed(model: &TaskModel, seq: &[u8]) -> Result<(Vec<u32>, Vec<Range<usize>>, Vec<String>)> {
+pub fn framed(model: &TaskModel, seq: &[u8]) -> Result<Framed> {
     let (ids, body_spans) = encode_with_spans(&model.tokenizer, seq)?;
     let max = model.pretrained.config.max_position_embeddings;
     if ids.is_empty() {
@@ -152,7 +155,7 @@ pub fn framed(model: &TaskModel, seq: &[u8]) -> Result<(Vec<u32>, Vec<Range<usiz
     let mut frame = vec![sp.cls];
     frame.extend(&ids);
     frame.push(sp.sep);
-    let mut spans = vec![0..0];
+    let mut spans: Vec<Range<usize>> = std::iter::once(0..0).collect();
     spans.extend(body_spans);
     spans.push(seq.len()..seq.len());
     let vocab = model.tokenizer.vocab();
