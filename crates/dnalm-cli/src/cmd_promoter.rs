@@ -200,7 +200,6 @@ pub fn train(a: PromoterTrainArgs) -> Result<()> {
             metrics.accuracy, metrics.f1, metrics.mcc, metrics.auroc
         ),
     })?;
-    drop(set_bar);
     if let Some((_, b)) = bar.take() {
         b.finish_and_clear();
     }

@@ -144,14 +144,14 @@ mod tests {
             .forward(&db, &batch.attention_mask)
             .into_data()
             .convert::<f32>()
-            .to_vec()
+            .try_to_vec::<f32>()
             .unwrap();
         let b: Vec<f32> = back
             .model
             .forward(&db, &batch.attention_mask)
             .into_data()
             .convert::<f32>()
-            .to_vec()
+            .try_to_vec::<f32>()
             .unwrap();
         assert_eq!(a, b);
         let cfg: serde_json::Value =

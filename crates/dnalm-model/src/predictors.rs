@@ -93,10 +93,10 @@ impl PredictorConfig {
         if self.input_dim == 0 || self.hidden == 0 {
             return bad("predictor input and hidden sizes must be at least 1".into());
         }
-        if self.kernel % 2 == 0 {
+        if self.kernel.is_multiple_of(2) {
             return bad(format!("CNN kernel {} must be odd", self.kernel));
         }
-        if self.heads == 0 || self.hidden % self.heads != 0 {
+        if self.heads == 0 || !self.hidden.is_multiple_of(self.heads) {
             return bad(format!(
                 "{} heads do not divide the hidden size {}",
                 self.heads, self.hidden
@@ -315,8 +315,8 @@ mod tests {
             let y1 = p
                 .forward(xs, &DeviceBatch::new(&in1, &device), &m1)
                 .unwrap();
-            let a: Vec<f32> = y.into_data().convert::<f32>().to_vec().unwrap();
-            let b: Vec<f32> = y1.into_data().convert::<f32>().to_vec().unwrap();
+            let a: Vec<f32> = y.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+            let b: Vec<f32> = y1.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
             if kind != PredictorKind::Cnn {
                 // A forward RNN/LSTM never sees later padding; the mean and
                 // the attention skip it.
