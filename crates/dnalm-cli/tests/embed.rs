@@ -5,7 +5,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_fails, assert_no_files, corpus_text, dnalm_q, read, tmp, write, Rng};
+use common::{
+    assert_fails, assert_no_files, corpus_text, dnalm_q, pretrain_tiny, read, tmp, write, Rng,
+};
 use dnalm_tasks::npy::read_npy;
 
 /// `k3.json` and a model in `run/` (2 layers, hidden 128).
@@ -25,30 +27,7 @@ fn setup(dir: &Path) {
         ])
         .assert()
         .success();
-    dnalm_q()
-        .current_dir(dir)
-        .args([
-            "pretrain",
-            "-t",
-            "k3.json",
-            "corpus.txt",
-            "--out-dir",
-            "run",
-            "--max-steps",
-            "2",
-            "--warmup-steps",
-            "1",
-            "--batch-size",
-            "4",
-            "--grad-accum",
-            "1",
-            "--eval-every",
-            "2",
-            "--max-len",
-            "64",
-        ])
-        .assert()
-        .success();
+    pretrain_tiny(dir, "k3.json", "corpus.txt", 2, 64);
 }
 
 fn table(path: &Path) -> Vec<Vec<String>> {

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_absent, assert_fails, dnalm_q, read, tmp, write, Rng};
+use common::{assert_absent, assert_fails, dnalm_q, pretrain_tiny, read, tmp, write, Rng};
 
 fn revcomp(s: &str) -> String {
     s.bytes()
@@ -87,30 +87,7 @@ fn pretrain(dir: &Path) {
             .assert()
             .success();
     }
-    dnalm_q()
-        .current_dir(dir)
-        .args([
-            "pretrain",
-            "-t",
-            "k6.json",
-            "seg.txt",
-            "--out-dir",
-            "run",
-            "--max-steps",
-            "3",
-            "--warmup-steps",
-            "1",
-            "--batch-size",
-            "4",
-            "--grad-accum",
-            "1",
-            "--eval-every",
-            "3",
-            "--max-len",
-            "128",
-        ])
-        .assert()
-        .success();
+    pretrain_tiny(dir, "k6.json", "seg.txt", 3, 128);
 }
 
 fn csv_rows(path: &Path) -> Vec<Vec<String>> {

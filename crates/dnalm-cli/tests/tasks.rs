@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{dnalm, dnalm_q, tmp};
+use common::{dnalm, dnalm_q, pretrain_tiny, tmp};
 
 /// A 200 kb demonstration genome (`genome.fa.gz`), its 305-nt segments and
 /// a 6-mer model pre-trained for a few updates in `run/`.
@@ -40,30 +40,7 @@ fn setup(dir: &Path) {
         ])
         .assert()
         .success();
-    dnalm_q()
-        .current_dir(dir)
-        .args([
-            "pretrain",
-            "-t",
-            "k6.json",
-            "qs/corpus/segments.txt",
-            "--out-dir",
-            "run",
-            "--max-steps",
-            "3",
-            "--warmup-steps",
-            "1",
-            "--batch-size",
-            "4",
-            "--grad-accum",
-            "1",
-            "--eval-every",
-            "3",
-            "--max-len",
-            "128",
-        ])
-        .assert()
-        .success();
+    pretrain_tiny(dir, "k6.json", "qs/corpus/segments.txt", 3, 128);
 }
 
 fn rows(path: &Path) -> Vec<Vec<String>> {

@@ -310,3 +310,34 @@ pub mod serde_json_like {
         Value { kind, merges }
     }
 }
+
+/// Pre-train a tiny model into `dir/run` for `steps` updates of 4 sequences
+/// (evaluated at the last), with tokenizer `tok` on `corpus` (paths relative
+/// to `dir`): the model the task tests fine-tune or read.
+#[allow(dead_code)]
+pub fn pretrain_tiny(dir: &Path, tok: &str, corpus: &str, steps: u32, max_len: u32) {
+    let (steps, max_len) = (steps.to_string(), max_len.to_string());
+    dnalm_q()
+        .current_dir(dir)
+        .args([
+            "pretrain",
+            "-t",
+            tok,
+            corpus,
+            "--out-dir",
+            "run",
+            "--max-steps",
+        ])
+        .arg(&steps)
+        .args([
+            "--warmup-steps",
+            "1",
+            "--batch-size",
+            "4",
+            "--grad-accum",
+            "1",
+        ])
+        .args(["--eval-every", &steps, "--max-len", &max_len])
+        .assert()
+        .success();
+}
