@@ -1,0 +1,34 @@
+//! Errors of the genome book, each saying what was wrong and where.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BookError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Bad input data: the message names the file, line or record.
+    #[error("{0}")]
+    Data(String),
+    /// Settings that cannot work together.
+    #[error("{0}")]
+    Config(String),
+    /// The language model or tokenizer behind the traits failed.
+    #[error("{0}")]
+    Backend(String),
+    #[error(transparent)]
+    Seq(#[from] dnalm_seq::SeqError),
+}
+
+pub type Result<T> = std::result::Result<T, BookError>;
+
+impl BookError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        BookError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
