@@ -46,6 +46,13 @@ fn bpe600_on_human_sequence() {
     }
     let batch = t.model.encode_batch(&segs).unwrap();
     assert_eq!(batch, trained);
+    // The backtracking encoder agrees with the rank-order simulation on
+    // sequence the model was not trained on.
+    assert!(t.model.has_fast_encoder());
+    let more = chr2_segments(4000).unwrap();
+    for seg in &more[2500..] {
+        assert_eq!(t.model.encode(seg).unwrap(), t.model.encode_by_rank(seg).unwrap());
+    }
     // As GROVER found on hg19: no "CG" token in a human BPE-600.
     assert!(v.id("CG").is_none());
     let used = t.token_counts.iter().filter(|&&c| c > 0).count();

@@ -23,6 +23,7 @@
 //! - **Running out.** Asking for more merges than the corpus allows (no pair
 //!   left) is an error that says how many were possible.
 
+mod backtrack;
 mod model;
 mod trainer;
 

@@ -1,18 +1,23 @@
 //! The trained BPE model: an ordered merge list, applied in rank order.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::backtrack::{Backtrack, BacktrackScratch};
 use crate::error::{Result, TokError};
 use crate::vocab::Vocab;
 use crate::Tokenizer;
 
-/// A BPE model: vocabulary plus merges in rank order. Encoding applies the
-/// merges in rank order (lowest rank first, leftmost first within a rank),
-/// which reproduces the segmentation the trainer made of its own corpus and
-/// equals Hugging Face `tokenizers` on the exported `tokenizer.json`.
+/// A BPE model: vocabulary plus merges in rank order. Encoding gives the
+/// result of applying the merges in rank order (lowest rank first, leftmost
+/// first within a rank), which reproduces the segmentation the trainer made
+/// of its own corpus and equals Hugging Face `tokenizers` on the exported
+/// `tokenizer.json`. It is computed by the linear-time backtracking encoder
+/// (`backtrack.rs`) when the merges allow it (always for dnalm-trained
+/// models), else by simulating the merges ([`BpeModel::encode_by_rank`]).
 #[derive(Debug, Clone)]
 pub struct BpeModel {
     vocab: Vocab,
@@ -21,6 +26,8 @@ pub struct BpeModel {
     ranks: RankTable,
     /// The single-base tokens, indexed by 2-bit code (A, C, G, T).
     base_ids: [u32; 4],
+    /// The fast encoder, when the merges each make a new token from older ones.
+    backtrack: Option<Arc<Backtrack>>,
 }
 
 #[derive(Debug, Clone)]
@@ -126,11 +133,13 @@ impl BpeModel {
             }
         }
         let ranks = RankTable::new(vocab.len(), &triples);
+        let backtrack = Backtrack::new(vocab.len(), base_ids, &triples).map(Arc::new);
         Ok(BpeModel {
             vocab,
             merges: triples,
             ranks,
             base_ids,
+            backtrack,
         })
     }
 
@@ -187,6 +196,41 @@ impl BpeModel {
             .par_iter()
             .map(|s| self.encode(s.as_ref()))
             .collect()
+    }
+
+    /// Whether encoding uses the backtracking encoder (else the rank-order
+    /// simulation of [`BpeModel::encode_by_rank`]).
+    pub fn has_fast_encoder(&self) -> bool {
+        self.backtrack.is_some()
+    }
+
+    /// Encode by simulating the merges in rank order: the reference the
+    /// fast encoder is checked against, and the encoder for models whose
+    /// merges do not each make a new token from older ones.
+    pub fn encode_by_rank(&self, seq: &[u8]) -> Result<Vec<u32>> {
+        let mut out = Vec::new();
+        SCRATCH.with(|s| self.encode_with(seq, &mut s.borrow_mut(), &mut out))?;
+        Ok(out)
+    }
+
+    fn encode_fast(
+        &self,
+        bt: &Backtrack,
+        seq: &[u8],
+        s: &mut Scratch,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        s.bt.load(seq).map_err(|pos| TokError::InvalidBase {
+            byte: seq[pos],
+            pos,
+        })?;
+        if bt.encode(&mut s.bt, out) {
+            Ok(())
+        } else {
+            // Not reachable for merges `Backtrack::new` accepts; kept so
+            // that a flaw there costs speed, never a wrong encoding.
+            self.encode_with(seq, s, out)
+        }
     }
 
     fn encode_with(&self, seq: &[u8], s: &mut Scratch, out: &mut Vec<u32>) -> Result<()> {
@@ -272,6 +316,7 @@ struct Scratch {
     entry_pos: Vec<u32>,
     entry_next: Vec<u32>,
     cur: usize,
+    bt: BacktrackScratch,
 }
 
 impl Scratch {
@@ -343,7 +388,13 @@ impl Tokenizer for BpeModel {
     }
 
     fn encode_into(&self, seq: &[u8], out: &mut Vec<u32>) -> Result<()> {
-        SCRATCH.with(|s| self.encode_with(seq, &mut s.borrow_mut(), out))
+        SCRATCH.with(|s| {
+            let s = &mut s.borrow_mut();
+            match &self.backtrack {
+                Some(bt) => self.encode_fast(bt, seq, s, out),
+                None => self.encode_with(seq, s, out),
+            }
+        })
     }
 
     fn decode(&self, ids: &[u32]) -> Result<Vec<u8>> {
@@ -423,7 +474,103 @@ mod tests {
         assert_eq!(t.model.encode(b"").unwrap(), Vec::<u32>::new());
     }
 
+    /// Models trained on skewed random DNA (runs, motifs), by merge count.
+    fn trained_models() -> &'static [BpeModel] {
+        static MODELS: std::sync::OnceLock<Vec<BpeModel>> = std::sync::OnceLock::new();
+        MODELS.get_or_init(|| {
+            [(20, 1u64), (150, 2), (600, 3)]
+                .iter()
+                .map(|&(merges, seed)| {
+                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                    let segs: Vec<Vec<u8>> = (0..1500)
+                        .map(|_| {
+                            let n = rng.random_range(1..300);
+                            random_dna(&mut rng, n)
+                        })
+                        .collect();
+                    let t = BpeTrainer::new(merges).unwrap().train(&segs).unwrap();
+                    assert!(t.model.has_fast_encoder());
+                    t.model
+                })
+                .collect()
+        })
+    }
+
+    /// A sequence from pieces: runs of one base, repeats of a short motif,
+    /// or single bases, which is where merge order and ties matter most.
+    fn from_pieces(pieces: &[(u8, u8, u8)]) -> Vec<u8> {
+        let mut s = Vec::new();
+        for &(kind, a, n) in pieces {
+            let base = b"ACGT"[(a & 3) as usize];
+            match kind % 3 {
+                0 => s.extend(std::iter::repeat_n(base, n as usize % 17 + 1)),
+                1 => {
+                    let motif = [
+                        base,
+                        b"ACGT"[(a >> 2 & 3) as usize],
+                        b"ACGT"[(a >> 4 & 3) as usize],
+                    ];
+                    let k = (a >> 6) as usize % 3 + 1;
+                    for _ in 0..n % 6 + 1 {
+                        s.extend_from_slice(&motif[..k]);
+                    }
+                }
+                _ => s.push(base),
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn fast_encoder_equals_rank_order_on_training_corpus() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
+        for m in trained_models() {
+            for _ in 0..300 {
+                let n = rng.random_range(0..700);
+                let seq = random_dna(&mut rng, n);
+                assert_eq!(m.encode(&seq).unwrap(), m.encode_by_rank(&seq).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn merges_using_later_tokens_fall_back_to_rank_order() {
+        // Merge 0 uses AC, which merge 1 makes: legal in tokenizer.json, but
+        // not a merge order the backtracking encoder can read.
+        let vocab = Vocab::with_specials(
+            ["A", "C", "G", "T", "ACG", "AC"]
+                .iter()
+                .map(|s| s.to_string()),
+        )
+        .unwrap();
+        let m = BpeModel::from_string_merges(
+            vocab,
+            &[("AC".into(), "G".into()), ("A".into(), "C".into())],
+        )
+        .unwrap();
+        assert!(!m.has_fast_encoder());
+        let ids = m.encode(b"ACGAC").unwrap();
+        let words: Vec<&str> = ids.iter().map(|&i| m.vocab().token(i).unwrap()).collect();
+        assert_eq!(words, ["ACG", "AC"]);
+    }
+
     proptest! {
+        #[test]
+        fn fast_encoder_equals_rank_order(seq in "[ACGT]{0,400}", which in 0usize..3) {
+            let m = &trained_models()[which];
+            prop_assert_eq!(m.encode(seq.as_bytes()).unwrap(), m.encode_by_rank(seq.as_bytes()).unwrap());
+        }
+
+        #[test]
+        fn fast_encoder_equals_rank_order_on_runs_and_repeats(
+            pieces in proptest::collection::vec((0u8..3, proptest::num::u8::ANY, proptest::num::u8::ANY), 0..60),
+            which in 0usize..3,
+        ) {
+            let m = &trained_models()[which];
+            let seq = from_pieces(&pieces);
+            prop_assert_eq!(m.encode(&seq).unwrap(), m.encode_by_rank(&seq).unwrap());
+        }
+
         #[test]
         fn decode_inverts_encode(seq in "[ACGT]{1,300}") {
             let t = BpeTrainer::new(20).unwrap()
