@@ -64,7 +64,7 @@ if [[ -n "${DNALM_BIN:-}" && -n "${BENCH_BPE_BIN:-}" ]]; then
     log "using prebuilt binaries: $dnalm, $bench_bpe"
 else
     log "building dnalm (release)"
-    (cd "$repo" && cargo build --release -p dnalm-cli -p dnalm-tokenizers --examples >&2) \
+    (cd "$repo" && cargo build --release -p dnalm-cli -p dnalm-tokenizers --bins --examples >&2) \
         || die "cargo build --release failed"
     dnalm="$repo/target/release/dnalm"
     bench_bpe="$repo/target/release/examples/bench_bpe"
@@ -171,6 +171,9 @@ row("**spm train / dnalm train**", f"{spm_train:.1f}x", ">= 10x", spm_train >= 1
 row("dnalm BPE encoding (s)", f"{d['encode_s']:.3f}")
 row("HF encode_batch (s)", f"{p['hf_encode_s']:.3f}")
 row("**HF encode / dnalm encode**", f"{hf_enc:.1f}x", ">= 20x", hf_enc >= 20)
+if "encode_rank_s" in d:
+    row("dnalm BPE encoding by the rank-order reference encoder (s)", f"{d['encode_rank_s']:.3f}")
+    row("rank-order / backtracking encoder", f"{d['encode_rank_s'] / d['encode_s']:.1f}x")
 row("dnalm 6-mer encoding, 305-nt segments, 1 thread (s)", f"{d['kmer6_encode_s']:.4f}")
 row("**dnalm 6-mer throughput, 305-nt segments, 1 thread (GB/s)**", f"{kmer_gbs:.2f}", ">= 1 GB/s", kmer_gbs >= 1)
 if "kmer6_par_s" in d:

@@ -59,6 +59,24 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         tokens = ids.iter().map(Vec::len).sum();
     }
 
+    // The same encoding by the rank-order reference encoder (the encoder
+    // before the backtracking one), for the A/B in the same run.
+    let mut encode_rank_s = f64::INFINITY;
+    for _ in 0..repeat.max(1) {
+        let t0 = Instant::now();
+        let ids = segments
+            .par_iter()
+            .map(|s| training.model.encode_by_rank(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        encode_rank_s = encode_rank_s.min(t0.elapsed().as_secs_f64());
+        let n: usize = ids.iter().map(Vec::len).sum();
+        if n != tokens {
+            return Err(
+                format!("rank-order encoder gave {n} tokens, fast encoder {tokens}").into(),
+            );
+        }
+    }
+
     // 6-mers over the whole text as one stream per segment, single thread.
     let kmer = KmerTokenizer::new(6, KmerOrder::Lexicographic)?;
     let mut kmer6_encode_s = f64::INFINITY;
@@ -106,7 +124,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         concat!(
             "{{\"train_s\":{:.6},\"encode_s\":{:.6},\"tokens\":{},\"vocab\":{},\"merges\":{},",
             "\"segments\":{},\"bases\":{},\"kmer6_encode_s\":{:.6},\"kmer6_bytes\":{},",
-            "\"kmer6_long_s\":{:.6},\"kmer6_par_s\":{:.6},\"threads\":{}}}"
+            "\"kmer6_long_s\":{:.6},\"kmer6_par_s\":{:.6},\"threads\":{},",
+            "\"encode_rank_s\":{:.6},\"fast_encoder\":{}}}"
         ),
         train_s,
         encode_s,
@@ -119,7 +138,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         bases,
         kmer6_long_s,
         kmer6_par_s,
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        encode_rank_s,
+        training.model.has_fast_encoder()
     );
     println!("{json}");
     if let Some(p) = json_out {

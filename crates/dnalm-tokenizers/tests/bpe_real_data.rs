@@ -51,7 +51,10 @@ fn bpe600_on_human_sequence() {
     assert!(t.model.has_fast_encoder());
     let more = chr2_segments(4000).unwrap();
     for seg in &more[2500..] {
-        assert_eq!(t.model.encode(seg).unwrap(), t.model.encode_by_rank(seg).unwrap());
+        assert_eq!(
+            t.model.encode(seg).unwrap(),
+            t.model.encode_by_rank(seg).unwrap()
+        );
     }
     // As GROVER found on hg19: no "CG" token in a human BPE-600.
     assert!(v.id("CG").is_none());
