@@ -12,7 +12,7 @@ use dnalm_tasks::promoter::data::{
     SyntheticKind,
 };
 use dnalm_tasks::promoter::loaders::{check_classes, read_labelled};
-use dnalm_tasks::promoter::report::{write_report, ReportHeader};
+use dnalm_tasks::promoter::report::{write_report, Aggregate, ReportHeader};
 use dnalm_tasks::promoter::scan::{centre_bin, merge_calls, scan_fasta, ScanSpec};
 use dnalm_tasks::promoter::train::{run, Encoding, Event, TrainSpec};
 use dnalm_tokenizers::{AnyTokenizer, Tokenizer};
@@ -52,6 +52,11 @@ fn log_summary(s: &DataSummary) {
 }
 
 pub fn data(a: PromoterDataArgs) -> Result<()> {
+    write_data(&a).map(|_| ())
+}
+
+/// `promoter data`: build the rows, write the CSV, return what was made.
+pub fn write_data(a: &PromoterDataArgs) -> Result<DataSummary> {
     let kind = synthetic(a.non_tata);
     let (rows, summary) = match (&a.genome, &a.tss, &a.positives) {
         (Some(genome), Some(tss), None) => {
@@ -83,7 +88,7 @@ pub fn data(a: PromoterDataArgs) -> Result<()> {
     out.write_all(to_csv(&rows).as_bytes())
         .with_context(|| format!("cannot write {}", out.path().display()))?;
     out.finish()?;
-    Ok(())
+    Ok(summary)
 }
 
 fn parse_list<T>(
@@ -98,6 +103,33 @@ fn parse_list<T>(
 }
 
 pub fn train(a: PromoterTrainArgs) -> Result<()> {
+    let agg = train_and_report(&a)?;
+    print!("{}", summary_tsv(&agg));
+    Ok(())
+}
+
+/// The summary `promoter train` prints on stdout: mean±sd of accuracy, F1,
+/// MCC and AUROC per encoding and predictor.
+pub fn summary_tsv(agg: &[Aggregate]) -> String {
+    let mut table = String::from("encoding\tpredictor\taccuracy\tf1\tmcc\tauroc\n");
+    for g in agg {
+        let m = |i: usize| format!("{:.3}±{:.3}", g.metrics[i].1, g.metrics[i].2);
+        table.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\n",
+            g.encoding,
+            g.predictor,
+            m(0),
+            m(1),
+            m(2),
+            m(5)
+        ));
+    }
+    table
+}
+
+/// `promoter train` without the stdout table: fine-tune, fit, write the
+/// classifier folder and the report into `a.out_dir`; returns the results.
+pub fn train_and_report(a: &PromoterTrainArgs) -> Result<Vec<Aggregate>> {
     let predictors = parse_list(&a.predictors, "predictors", |s| {
         s.parse::<PredictorKind>().ok()
     })?;
@@ -239,26 +271,12 @@ pub fn train(a: PromoterTrainArgs) -> Result<()> {
         ],
     };
     let agg = write_report(&a.out_dir, &header, &outcome.summary, &outcome.runs)?;
-    let mut table = String::from("encoding\tpredictor\taccuracy\tf1\tmcc\tauroc\n");
-    for g in &agg {
-        let m = |i: usize| format!("{:.3}±{:.3}", g.metrics[i].1, g.metrics[i].2);
-        table.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\n",
-            g.encoding,
-            g.predictor,
-            m(0),
-            m(1),
-            m(2),
-            m(5)
-        ));
-    }
-    print!("{table}");
     info!(
         "report: {}; classifier: {}",
         a.out_dir.join("results.md").display(),
         dir.display()
     );
-    Ok(())
+    Ok(agg)
 }
 
 pub fn scan(a: PromoterScanArgs) -> Result<()> {
