@@ -461,7 +461,7 @@ fn promoter_stage(
         seed: a.seed,
     })
     .context("promoter model")?;
-    print!("{}", crate::cmd_promoter::summary_tsv(&agg));
+    print!("{}", crate::cmd_promoter::summary_table(&agg, false));
     writeln!(md, "## Promoter prediction\n")?;
     writeln!(
         md,
@@ -476,23 +476,7 @@ fn promoter_stage(
          the genome with it).\n",
         tss.len()
     )?;
-    writeln!(
-        md,
-        "| encoding | predictor | accuracy | F1 | MCC | AUROC |\n|---|---|---:|---:|---:|---:|"
-    )?;
-    for g in &agg {
-        let m = |i: usize| format!("{:.3} ± {:.3}", g.metrics[i].1, g.metrics[i].2);
-        writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} |",
-            g.encoding,
-            g.predictor,
-            m(0),
-            m(1),
-            m(2),
-            m(5)
-        )?;
-    }
-    writeln!(md, "\n![accuracy](promoter/accuracy.svg)\n")?;
+    writeln!(md, "{}", crate::cmd_promoter::summary_table(&agg, true))?;
+    writeln!(md, "![accuracy](promoter/accuracy.svg)\n")?;
     Ok(())
 }
