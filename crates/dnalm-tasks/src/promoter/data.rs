@@ -18,9 +18,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::loaders::open_text;
 use super::split::UnionFind;
 use crate::error::{Result, TaskError};
+use crate::table::open_text;
 
 /// One transcription start site (0-based position of the +1 base).
 #[derive(Debug, Clone, PartialEq, Eq)]
