@@ -122,6 +122,14 @@ fn data_train_scan_end_to_end() {
     let kinds: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
     assert!(kinds.contains(&"tata_genomic"), "{kinds:?}");
     assert!(kinds.contains(&"substitution"));
+    // Genomic TATA negatives come from both strands.
+    for strand in ["+", "-"] {
+        assert!(
+            rows.iter()
+                .any(|r| r[3] == "tata_genomic" && r[7] == strand),
+            "no genomic TATA negative on the {strand} strand"
+        );
+    }
     // A negative sits in its positive's group; genomic TATA negatives have
     // a TATA box at the positive's offset and overlap no promoter.
     for pair in rows.chunks(2) {
