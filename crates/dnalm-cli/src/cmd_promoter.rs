@@ -12,9 +12,10 @@ use dnalm_tasks::promoter::data::{
     SyntheticKind,
 };
 use dnalm_tasks::promoter::loaders::{check_classes, read_labelled};
-use dnalm_tasks::promoter::report::{write_report, ReportHeader};
+use dnalm_tasks::promoter::report::{write_report, Aggregate, ReportHeader};
 use dnalm_tasks::promoter::scan::{centre_bin, merge_calls, scan_fasta, ScanSpec};
 use dnalm_tasks::promoter::train::{run, Encoding, Event, TrainSpec};
+use dnalm_tasks::promoter::truth::{compare, tsv_header, tsv_rows};
 use dnalm_tokenizers::{AnyTokenizer, Tokenizer};
 use dnalm_train::classify::ClassifyConfig;
 use tracing::info;
@@ -52,6 +53,11 @@ fn log_summary(s: &DataSummary) {
 }
 
 pub fn data(a: PromoterDataArgs) -> Result<()> {
+    write_data(&a).map(|_| ())
+}
+
+/// `promoter data`: build the rows, write the CSV, return what was made.
+pub fn write_data(a: &PromoterDataArgs) -> Result<DataSummary> {
     let kind = synthetic(a.non_tata);
     let (rows, summary) = match (&a.genome, &a.tss, &a.positives) {
         (Some(genome), Some(tss), None) => {
@@ -83,7 +89,7 @@ pub fn data(a: PromoterDataArgs) -> Result<()> {
     out.write_all(to_csv(&rows).as_bytes())
         .with_context(|| format!("cannot write {}", out.path().display()))?;
     out.finish()?;
-    Ok(())
+    Ok(summary)
 }
 
 fn parse_list<T>(
@@ -98,6 +104,42 @@ fn parse_list<T>(
 }
 
 pub fn train(a: PromoterTrainArgs) -> Result<()> {
+    let agg = train_and_report(&a)?;
+    print!("{}", summary_table(&agg, false));
+    Ok(())
+}
+
+/// Mean±sd of accuracy, F1, MCC and AUROC per encoding and predictor: the
+/// TSV `promoter train` prints on stdout, or the same rows as Markdown.
+pub fn summary_table(agg: &[Aggregate], markdown: bool) -> String {
+    let mut table = String::from(if markdown {
+        "| encoding | predictor | accuracy | F1 | MCC | AUROC |\n|---|---|---:|---:|---:|---:|\n"
+    } else {
+        "encoding\tpredictor\taccuracy\tf1\tmcc\tauroc\n"
+    });
+    let pm = if markdown { " ± " } else { "±" };
+    for g in agg {
+        let m = |i: usize| format!("{:.3}{pm}{:.3}", g.metrics[i].1, g.metrics[i].2);
+        let cells = [
+            g.encoding.clone(),
+            g.predictor.clone(),
+            m(0),
+            m(1),
+            m(2),
+            m(5),
+        ];
+        if markdown {
+            table.push_str(&format!("| {} |\n", cells.join(" | ")));
+        } else {
+            table.push_str(&format!("{}\n", cells.join("\t")));
+        }
+    }
+    table
+}
+
+/// `promoter train` without the stdout table: fine-tune, fit, write the
+/// classifier folder and the report into `a.out_dir`; returns the results.
+pub fn train_and_report(a: &PromoterTrainArgs) -> Result<Vec<Aggregate>> {
     let predictors = parse_list(&a.predictors, "predictors", |s| {
         s.parse::<PredictorKind>().ok()
     })?;
@@ -239,29 +281,21 @@ pub fn train(a: PromoterTrainArgs) -> Result<()> {
         ],
     };
     let agg = write_report(&a.out_dir, &header, &outcome.summary, &outcome.runs)?;
-    let mut table = String::from("encoding\tpredictor\taccuracy\tf1\tmcc\tauroc\n");
-    for g in &agg {
-        let m = |i: usize| format!("{:.3}±{:.3}", g.metrics[i].1, g.metrics[i].2);
-        table.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\n",
-            g.encoding,
-            g.predictor,
-            m(0),
-            m(1),
-            m(2),
-            m(5)
-        ));
-    }
-    print!("{table}");
     info!(
         "report: {}; classifier: {}",
         a.out_dir.join("results.md").display(),
         dir.display()
     );
-    Ok(())
+    Ok(agg)
 }
 
 pub fn scan(a: PromoterScanArgs) -> Result<()> {
+    // Read the truth first: a bad file fails before the long scan.
+    let truth = a
+        .truth
+        .iter()
+        .map(|p| read_tss(p))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let device = dnalm_model::device(dnalm_model::Backend::Cpu)?;
     let clf = load_classifier(&a.model, &device).with_context(|| {
         format!(
@@ -313,6 +347,25 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
         );
     }
     let calls = merge_calls(&windows, a.threshold);
+    let mut reports = Vec::new();
+    for (tss, path) in truth.iter().zip(&a.truth) {
+        let r = compare(
+            &calls,
+            &windows,
+            tss,
+            a.truth_distance,
+            a.truth_rounds,
+            a.seed,
+        );
+        if r.tss == 0 {
+            bail!(
+                "--truth {}: no TSS lies on a record of {}",
+                show_path(path),
+                show_path(&a.fasta)
+            );
+        }
+        reports.push((show_path(path), r));
+    }
     create_dir(&a.out_dir)?;
     for (strand, name) in [
         (Strand::Plus, "plus.bedGraph"),
@@ -343,6 +396,23 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
         )?;
     }
     w.into_inner().finish()?;
+    if !reports.is_empty() {
+        let mut tsv = tsv_header(a.truth_distance);
+        for (name, r) in &reports {
+            tsv.push_str(&tsv_rows(name, r));
+            info!(
+                "{name}: {} of {} TSSs within {} nt of a call ({:.2} for random calls; {:.1}% of {} random rounds as good)",
+                r.scan.tss_near_call,
+                r.tss,
+                r.distance,
+                r.random.tss_near_call,
+                100.0 * r.random_at_least_as_good,
+                r.rounds
+            );
+        }
+        write_file(&a.out_dir.join("truth.tsv"), tsv.as_bytes())?;
+        print!("{tsv}");
+    }
     let n_hit = windows.iter().filter(|w| w.prob >= a.threshold).count();
     info!(
         "{} windows scored ({} at or above {}), {} calls; {}",

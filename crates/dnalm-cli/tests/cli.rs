@@ -78,7 +78,10 @@ fn quickstart_small() {
         ])
         .arg(&q)
         .assert()
-        .success();
+        .success()
+        .stdout(predicates::str::starts_with(
+            "encoding\tpredictor\taccuracy\tf1\tmcc\tauroc\n",
+        ));
     let report = read(&q.join("report.md"));
     assert!(report.contains("BPE-50"), "{report}");
     assert!(report.contains("Hybrid vocabulary"), "{report}");
@@ -98,6 +101,29 @@ fn quickstart_small() {
         }
     }
     assert!(report.contains("Next-k-mer prediction (k = 3)"), "{report}");
+    // The promoter model: data around the planted TSSs, the table.
+    let bed = read(&q.join("promoter/tss.bed"));
+    let data = read(&q.join("promoter/data.csv"));
+    let positives: Vec<&str> = data
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some("1"))
+        .collect();
+    assert!(positives.len() >= 4, "{data}");
+    assert_eq!(positives.len(), bed.lines().count(), "{bed}");
+    for p in &positives {
+        // -249..+50: the planted TATA box sits 30 nt before the TSS (index 249).
+        assert_eq!(&p[219..225], "TATAAA", "{p}");
+    }
+    assert!(report.contains("## Promoter prediction"), "{report}");
+    for row in [
+        "| fine-tuned | linear head |",
+        "| tf-idf 4-mer | logistic |",
+        "| one-hot | CNN |",
+        "| fine-tuned | CNN |",
+    ] {
+        assert!(report.contains(row), "no {row} in {report}");
+    }
     for p in [
         "genome.fa.gz",
         "corpus/segments.txt",
@@ -114,6 +140,9 @@ fn quickstart_small() {
         "tfidf/tfidf_top.svg",
         "pretrain/loss.svg",
         "pretrain/model/model.safetensors",
+        "promoter/results.md",
+        "promoter/accuracy.svg",
+        "promoter/classifier/model.safetensors",
     ] {
         assert!(q.join(p).is_file(), "quickstart did not write {p}");
     }
@@ -164,6 +193,10 @@ fn quickstart_small() {
         "hf/bpe50/tokenizer.json",
         "pretrain/model/model.safetensors",
         "nextkmer/results.tsv",
+        "promoter/tss.bed",
+        "promoter/data.csv",
+        "promoter/results.tsv",
+        "promoter/classifier/model.safetensors",
     ] {
         assert_eq!(
             std::fs::read(q.join(p)).unwrap(),

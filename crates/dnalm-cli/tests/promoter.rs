@@ -122,6 +122,14 @@ fn data_train_scan_end_to_end() {
     let kinds: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
     assert!(kinds.contains(&"tata_genomic"), "{kinds:?}");
     assert!(kinds.contains(&"substitution"));
+    // Genomic TATA negatives come from both strands.
+    for strand in ["+", "-"] {
+        assert!(
+            rows.iter()
+                .any(|r| r[3] == "tata_genomic" && r[7] == strand),
+            "no genomic TATA negative on the {strand} strand"
+        );
+    }
     // A negative sits in its positive's group; genomic TATA negatives have
     // a TATA box at the positive's offset and overlap no promoter.
     for pair in rows.chunks(2) {
@@ -232,9 +240,12 @@ fn data_train_scan_end_to_end() {
             "128",
             "--threshold",
             "0",
+            "--truth",
+            "tss.bed",
         ])
         .assert()
-        .success();
+        .success()
+        .stdout(predicates::str::contains("\ntss.bed\tscan\t"));
     let plus = read(&d.join("scan/plus.bedGraph"));
     let body: Vec<&str> = plus.lines().skip(1).collect();
     // (40000 - 300) / 200 + 1 = 199 windows per record.
@@ -250,6 +261,17 @@ fn data_train_scan_end_to_end() {
     assert_eq!(calls.len(), 4, "{bed}");
     assert_eq!(calls[0][..3], ["chrA", "0", "39900"]);
     assert!(calls.iter().any(|c| c[5] == "-"));
+    // --truth: those 4 calls cover both records on both strands, so every
+    // TSS is found; 4 calls on 2 x 39,900 scanned bases = 50.125 per Mb.
+    let truth = read(&d.join("scan/truth.tsv"));
+    let lines: Vec<&str> = truth.lines().collect();
+    assert_eq!(lines.len(), 3, "{truth}");
+    assert_eq!(
+        lines[1],
+        format!("tss.bed\tscan\t4.00\t50.125\t{n}\t{n}.00\t{n}.00\t4.00"),
+        "{truth}"
+    );
+    assert!(lines[2].starts_with("tss.bed\trandom (mean of 1000)\t4.00\t50.125\t"));
 
     // Bad input: a tokenizer whose vocabulary is not the model's.
     assert_fails(
@@ -268,21 +290,42 @@ fn data_train_scan_end_to_end() {
         &["vocabulary"],
     );
     assert_absent(&d.join("bad1"));
-    assert_fails(
-        dnalm_q().current_dir(d).args([
-            "promoter",
-            "scan",
-            "out/classifier",
-            "g.fa",
-            "-t",
-            "k5.json",
-            "--out-dir",
-            "bad2",
-        ]),
-        "promoter scan",
-        &["vocabulary"],
-    );
-    assert_absent(&d.join("bad2"));
+    // A tokenizer whose vocabulary is not the model's; a truth file that
+    // names no scanned record: errors before any output.
+    write(&d.join("elsewhere.bed"), "chrZ\t100\t101\tz\t0\t+\n");
+    let truth_args = [
+        "--stride",
+        "2000",
+        "--max-len",
+        "128",
+        "--truth",
+        "elsewhere.bed",
+    ];
+    for (extra, out, want) in [
+        (&["-t", "k5.json"][..], "bad2", &["vocabulary"][..]),
+        (
+            &truth_args[..],
+            "bad3",
+            &["elsewhere.bed", "no TSS lies on a record of g.fa"][..],
+        ),
+    ] {
+        assert_fails(
+            dnalm_q()
+                .current_dir(d)
+                .args([
+                    "promoter",
+                    "scan",
+                    "out/classifier",
+                    "g.fa",
+                    "--out-dir",
+                    out,
+                ])
+                .args(extra),
+            "promoter scan",
+            want,
+        );
+        assert_absent(&d.join(out));
+    }
     // Bad labels, lengths and classes.
     let cases: [(&str, String, &[&str]); 3] = [
         (

@@ -157,11 +157,16 @@ pub enum PromoterCommand {
     /// Slide a window along a FASTA on both strands: promoter probability bedGraphs and BED6 calls.
     #[command(after_help = "Examples:\n  \
       dnalm promoter scan prom/classifier chr2.fa.gz --out-dir scan/\n  \
-      dnalm promoter scan prom/classifier genome.fa --stride 10 --threshold 0.9 --out-dir scan/\n\n\
+      dnalm promoter scan prom/classifier genome.fa --stride 10 --threshold 0.9 --out-dir scan/\n  \
+      dnalm promoter scan prom/classifier chr2.fa.gz --truth tss.bed --out-dir scan/\n\n\
       OUT gets plus.bedGraph and minus.bedGraph (each window's P(promoter) on the stride-wide bin\n\
       around the window centre) and calls.bed (BED6, 0-based: windows >= --threshold, overlapping\n\
       ones of a strand merged; score = 1000 x the best probability; on + the TSS sits 249 nt\n\
-      after a window start, on - 249 nt before a window end). Windows holding an N are skipped.")]
+      after a window start, on - 249 nt before a window end). Windows holding an N are skipped.\n\n\
+      With --truth (TSSs as BED6 or TSV, like `promoter data --tss`; repeatable), truth.tsv (also\n\
+      on stdout) counts, per truth file, the TSSs within --truth-distance of a call (either strand, and same strand), the\n\
+      calls near a TSS and calls per Mb, beside the means for the same calls placed at random\n\
+      (same lengths and strands, at scored window starts; --truth-rounds rounds, seeded).")]
     Scan(PromoterScanArgs),
 }
 
@@ -284,4 +289,16 @@ pub struct PromoterScanArgs {
     /// Tokens per input, [CLS] and [SEP] included.
     #[arg(long, default_value_t = 512)]
     pub max_len: usize,
+    /// Known TSSs (BED6 or TSV with chrom, tss, strand) to compare the calls with (repeatable).
+    #[arg(long, value_name = "TSS")]
+    pub truth: Vec<PathBuf>,
+    /// --truth: a TSS this close to a call (nt) counts as found.
+    #[arg(long, default_value_t = 250)]
+    pub truth_distance: u64,
+    /// --truth: rounds of random call placement for the baseline.
+    #[arg(long, default_value_t = 1000)]
+    pub truth_rounds: usize,
+    /// --truth: seed of the random placement.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }

@@ -1,8 +1,8 @@
 //! Promoter data from a genome and a TSS list, as DNABERT-Prom built it:
 //! positives are the 300 bp from -249 to +50 around each TSS (strand
 //! aware); a positive with a TATA box (`TATAWAW` in -40..-15) gets a
-//! genomic negative: a random window outside every promoter that holds a
-//! TATA box at the same offset; any other positive gets a synthetic negative
+//! genomic negative: a random window, on either strand, outside every
+//! promoter that holds a TATA box at the same offset on its own strand; any other positive gets a synthetic negative
 //! made from it, by random substitution (20 parts, 8 kept, 12 replaced by
 //! random bases; DeePromoter) or by block permutation (12 of the 20 parts
 //! shuffled among themselves). Every row carries a group: a positive, the
@@ -18,9 +18,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::loaders::open_text;
 use super::split::UnionFind;
 use crate::error::{Result, TaskError};
+use crate::table::open_text;
 
 /// One transcription start site (0-based position of the +1 base).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +218,13 @@ pub fn is_tata(s: &[u8], i: usize) -> bool {
     i + 7 <= s.len() && &s[i..i + 4] == b"TATA" && w(s[i + 4]) && s[i + 5] == b'A' && w(s[i + 6])
 }
 
+/// The reverse complement of `TATAWAW` (`WTWTATA`) at `s[i..]`: a TATA box
+/// on the minus strand.
+pub fn is_tata_minus(s: &[u8], i: usize) -> bool {
+    let w = |b: u8| b == b'A' || b == b'T';
+    i + 7 <= s.len() && w(s[i]) && s[i + 1] == b'T' && w(s[i + 2]) && &s[i + 3..i + 7] == b"TATA"
+}
+
 /// Offset of the first TATA box in -40..-15 of a window whose TSS is at
 /// index `upstream`.
 pub fn tata_offset(seq: &[u8], upstream: usize) -> Option<usize> {
@@ -413,17 +420,21 @@ pub fn build_from_genome(
     for v in blocked.values_mut() {
         v.sort_unstable();
     }
-    // TATA boxes on the + strand of every chromosome.
-    let mut hits: Vec<(&str, u64)> = Vec::new();
+    // TATA boxes on both strands of every chromosome: (chrom, leftmost
+    // + strand position of the 7-mer, strand).
+    let mut hits: Vec<(&str, u64, Strand)> = Vec::new();
     let mut chrom_names: Vec<&String> = chroms.keys().collect();
     chrom_names.sort();
     for name in chrom_names {
         let s = &chroms[name];
-        hits.extend(
-            (0..s.len().saturating_sub(6))
-                .filter(|&i| is_tata(s, i))
-                .map(|i| (name.as_str(), i as u64)),
-        );
+        for i in 0..s.len().saturating_sub(6) {
+            if is_tata(s, i) {
+                hits.push((name.as_str(), i as u64, Strand::Plus));
+            }
+            if is_tata_minus(s, i) {
+                hits.push((name.as_str(), i as u64, Strand::Minus));
+            }
+        }
     }
     let overlaps = |chrom: &str, s: u64, e: u64| -> bool {
         blocked.get(chrom).is_some_and(|v| {
@@ -431,7 +442,7 @@ pub fn build_from_genome(
             v[..k].iter().rev().any(|&(_, end)| s < end)
         })
     };
-    let mut used: HashMap<(&str, u64), ()> = HashMap::new();
+    let mut used: HashMap<(&str, u64, Strand), ()> = HashMap::new();
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let mut negs = Vec::with_capacity(pos.len());
     let mut counts: HashMap<String, usize> = HashMap::new();
@@ -441,23 +452,29 @@ pub fn build_from_genome(
             if let Some(off) = tata_offset(&p.sequence, spec.upstream as usize) {
                 summary.tata_positives += 1;
                 for _ in 0..10_000.min(hits.len() * 4) {
-                    let (chrom, at) = hits[rng.random_range(0..hits.len())];
-                    let Some(start) = at.checked_sub(off as u64) else {
+                    let (chrom, at, strand) = hits[rng.random_range(0..hits.len())];
+                    let c = &chroms[chrom];
+                    // The box sits `off` bases into the window on its own
+                    // strand: from the left on +, from the right on -.
+                    let start = match strand {
+                        Strand::Minus => (at + 7 + off as u64).checked_sub(len),
+                        _ => at.checked_sub(off as u64),
+                    };
+                    let Some(start) = start else {
                         continue;
                     };
                     let end = start + len;
-                    let c = &chroms[chrom];
                     if end > c.len() as u64
                         || overlaps(chrom, start, end)
-                        || used.contains_key(&(chrom, start))
+                        || used.contains_key(&(chrom, start, strand))
                     {
                         continue;
                     }
-                    let seq = c[start as usize..end as usize].to_vec();
+                    let seq = window(c, start, end, strand);
                     if !seq.iter().all(|&b| dnalm_seq::is_acgt(b)) {
                         continue;
                     }
-                    used.insert((chrom, start), ());
+                    used.insert((chrom, start, strand), ());
                     made = Some(PromoterRow {
                         sequence: seq,
                         label: 0,
@@ -466,7 +483,7 @@ pub fn build_from_genome(
                         chrom: chrom.to_string(),
                         start,
                         end,
-                        strand: Strand::Plus,
+                        strand,
                     });
                     break;
                 }
@@ -566,4 +583,54 @@ pub fn to_csv(rows: &[PromoterRow]) -> String {
         .expect("string");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A TATA positive whose only free TATA boxes are on the minus strand:
+    /// its genomic negative is read there, reverse complemented, with the
+    /// box at the positive's offset.
+    #[test]
+    fn genomic_tata_negatives_on_the_minus_strand() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut g: Vec<u8> = (0..5_000).map(|_| b"CG"[rng.random_range(0..2)]).collect();
+        g[1_000 - 30..1_000 - 23].copy_from_slice(b"TATAAAA");
+        for at in [2_500usize, 3_500, 4_500] {
+            g[at..at + 7].copy_from_slice(b"TTTTATA"); // TATAAAA on the - strand
+        }
+        // The only + strand box is the positive's own.
+        let plus: Vec<usize> = (0..g.len() - 6).filter(|&i| is_tata(&g, i)).collect();
+        assert_eq!(plus, [970]);
+        let dir = tempfile::tempdir().unwrap();
+        let fa = dir.path().join("g.fa");
+        std::fs::write(
+            &fa,
+            format!(">p\n{}\n", String::from_utf8(g.clone()).unwrap()),
+        )
+        .unwrap();
+        let tss = vec![Tss {
+            chrom: "p".into(),
+            pos: 1_000,
+            strand: Strand::Plus,
+            name: "t".into(),
+            line: 1,
+        }];
+        let (rows, summary) = build_from_genome(&fa, &tss, &PromoterSpec::default()).unwrap();
+        assert_eq!((summary.tata_positives, summary.tata_fallbacks), (1, 0));
+        let (pos, neg) = (&rows[0], &rows[1]);
+        let off = tata_offset(&pos.sequence, 249).unwrap();
+        assert_eq!(off, 219);
+        assert_eq!(neg.kind, "tata_genomic");
+        assert_eq!(neg.strand, Strand::Minus);
+        // The box (leftmost base `at` on +) ends `off` bases before the
+        // window's right end.
+        assert!([2_500, 3_500, 4_500].contains(&(neg.end - 7 - off as u64)));
+        let slice = &g[neg.start as usize..neg.end as usize];
+        assert_eq!(neg.sequence, dnalm_seq::reverse_complement(slice));
+        assert!(is_tata(&neg.sequence, off), "{neg:?}");
+        let csv = to_csv(&rows);
+        assert!(csv.lines().nth(2).unwrap().ends_with(",-"), "{csv}");
+    }
 }

@@ -4,13 +4,14 @@
 //! space-separated overlapping k-mers with a label (turned back into
 //! sequence; the header of `prom-core` has two spaces instead of a tab), and
 //! plain files with one sequence per line (positives only, DeePromoter).
-//! Plain or gzip, told by the magic bytes. Every row is checked: labels 0/1,
-//! A/C/G/T/N only, one length for all; errors name the file and line.
+//! Plain or gzip, told by the magic bytes. The CSV is read by the shared
+//! [`Table`] reader. Every row is checked: labels 0/1, A/C/G/T/N only, one
+//! length for all; errors name the file, the line and the column.
 
-use std::io::Read;
 use std::path::Path;
 
 use crate::error::{Result, TaskError};
+use crate::table::{open_text, parse_label, Table};
 
 /// One labelled sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,24 +22,6 @@ pub struct LabelledRow {
     pub group: Option<u64>,
     /// 1-based line in the file.
     pub line: usize,
-}
-
-/// The whole text of a plain or gzip file.
-pub fn open_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| TaskError::io(path, e))?;
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                TaskError::Data(format!("{}: corrupt gzip stream: {e}", path.display()))
-            })?;
-        out
-    } else {
-        bytes
-    };
-    String::from_utf8(bytes)
-        .map_err(|e| TaskError::Data(format!("{}: not UTF-8 text: {e}", path.display())))
 }
 
 fn clean_seq(s: &str, what: impl Fn(String) -> TaskError) -> Result<Vec<u8>> {
@@ -54,16 +37,6 @@ fn clean_seq(s: &str, what: impl Fn(String) -> TaskError) -> Result<Vec<u8>> {
         )));
     }
     Ok(seq)
-}
-
-fn parse_label(s: &str, what: impl Fn(String) -> TaskError) -> Result<u8> {
-    match s.trim() {
-        "0" => Ok(0),
-        "1" => Ok(1),
-        other => Err(what(format!(
-            "label {other:?} is not 0 or 1 (a binary task: 1 = promoter, 0 = not)"
-        ))),
-    }
 }
 
 /// Space-separated overlapping k-mers back to the sequence: the first
@@ -107,34 +80,27 @@ pub fn read_labelled(path: &Path) -> Result<Vec<LabelledRow>> {
     let mut rows = Vec::new();
     let lower = header.to_ascii_lowercase();
     if lower.contains(',') && lower.split(',').any(|c| c.trim() == "sequence") {
-        let cols: Vec<String> = lower.split(',').map(|c| c.trim().to_string()).collect();
-        let find = |n: &str| cols.iter().position(|c| c == n);
-        let (Some(si), Some(li)) = (find("sequence"), find("label")) else {
-            return Err(err(1)(
-                "the CSV header needs `sequence` and `label` columns".into(),
-            ));
-        };
-        let gi = find("group");
-        for (line, l) in lines {
-            let f: Vec<&str> = l.split(',').collect();
-            if f.len() != cols.len() {
-                return Err(err(line)(format!(
-                    "{} fields, the header has {}",
-                    f.len(),
-                    cols.len()
-                )));
-            }
+        let table = Table::parse(name, &text, Some(','))?;
+        let why = " (the CSV header needs `sequence` and `label` columns)";
+        let si = table.require("sequence", why)?;
+        let li = table.require("label", why)?;
+        let gi = table.column("group");
+        for row in &table.rows {
             let group = match gi {
-                Some(g) => Some(f[g].trim().parse::<u64>().map_err(|_| {
-                    err(line)(format!("group {:?} is not a non-negative integer", f[g]))
+                Some(g) => Some(row.fields[g].trim().parse::<u64>().map_err(|_| {
+                    table.field_error(
+                        row,
+                        g,
+                        format!("{:?} is not a non-negative integer", row.fields[g]),
+                    )
                 })?),
                 None => None,
             };
             rows.push(LabelledRow {
-                sequence: clean_seq(f[si], err(line))?,
-                label: parse_label(f[li], err(line))?,
+                sequence: clean_seq(row.fields[si], err(row.line))?,
+                label: parse_label(row.fields[li]).map_err(err(row.line))?,
                 group,
-                line,
+                line: row.line,
             });
         }
     } else if lower.starts_with("sequence") && lower.contains("label") {
@@ -146,7 +112,7 @@ pub fn read_labelled(path: &Path) -> Result<Vec<LabelledRow>> {
             let seq = kmers_to_sequence(kmers).map_err(err(line))?;
             rows.push(LabelledRow {
                 sequence: clean_seq(std::str::from_utf8(&seq).unwrap_or(""), err(line))?,
-                label: parse_label(label, err(line))?,
+                label: parse_label(label).map_err(err(line))?,
                 group: None,
                 line,
             });

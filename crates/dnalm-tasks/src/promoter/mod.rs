@@ -13,3 +13,4 @@ pub mod report;
 pub mod scan;
 pub mod split;
 pub mod train;
+pub mod truth;
