@@ -8,8 +8,13 @@
 //! tested with small, fast models written in the tests; the GPT-2 behind the
 //! traits lives in `dnalm-tasks::book`.
 
+pub mod atomic;
+pub mod dictionary;
 pub mod error;
 pub mod model;
+#[cfg(test)]
+pub(crate) mod testmodel;
 
+pub use dictionary::{Collapse, DictEntry, Dictionary, DictionaryConfig};
 pub use error::{BookError, Result};
 pub use model::{BookLm, BookTokenizer, DnaToken};
