@@ -11,7 +11,9 @@
 pub mod atomic;
 pub mod dictionary;
 pub mod error;
+pub mod eval;
 pub mod model;
+pub mod softmask;
 #[cfg(test)]
 pub(crate) mod testmodel;
 
