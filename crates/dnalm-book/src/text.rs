@@ -200,6 +200,11 @@ impl GenomeText {
         }
     }
 
+    /// The FASTA being read.
+    pub fn path(&self) -> &std::path::Path {
+        self.reader.path()
+    }
+
     /// The next selected record, `None` at the end of the input.
     pub fn next_record(&mut self) -> Option<Result<RecordText>> {
         loop {
