@@ -457,16 +457,19 @@ fn word_ids(tok: &dyn BookTokenizer) -> (Vec<u32>, Vec<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testmodel::{TestLm, TestTokenizer};
+    use crate::testing::GreedyTokenizer;
+    use crate::testmodel::TestLm;
 
     /// Six DNA words and three English words in 2-D: the DNA words sit at
     /// angles that make "olia" the nearest of four of them.
-    fn model() -> (TestTokenizer, TestLm) {
-        let tok = TestTokenizer::new(&[
-            "AC", "GGT", "TTA", "CAG", "GA", "ACGT", "olia", "sun", "moon", ".",
+    fn model() -> (GreedyTokenizer, TestLm) {
+        let tok = GreedyTokenizer::new(&[
+            "AC", "GGT", "TTA", "CAG", "GA", "ACGT", "olia", "sun", "moon",
         ]);
         let deg = |d: f32| vec![d.to_radians().cos(), d.to_radians().sin()];
-        let mut table = vec![
+        // <pad>, <p_end>, ".", A, C, G, T: neither DNA words nor English words
+        let mut table: Vec<Vec<f32>> = (0..7).map(|i| deg(200.0 + i as f32)).collect();
+        table.extend([
             deg(1.0),   // AC -> olia
             deg(-2.0),  // GGT -> olia
             deg(5.0),   // TTA -> olia
@@ -476,10 +479,7 @@ mod tests {
             deg(0.0),   // olia
             deg(90.0),  // sun
             deg(180.0), // moon
-            deg(45.0),  // .
-        ];
-        // A, C, G, T
-        table.extend((0..4).map(|i| deg(200.0 + i as f32)));
+        ]);
         (tok, TestLm { table, context: 16 })
     }
 
@@ -589,12 +589,13 @@ mod tests {
         );
 
         // a vocabulary without GGT
-        let other = TestTokenizer::new(&["AC", "TTA", "CAG", "GA", "ACGT", "olia", "sun", "moon"]);
+        let other =
+            GreedyTokenizer::new(&["AC", "TTA", "CAG", "GA", "ACGT", "olia", "sun", "moon"]);
         let err = Dictionary::load(&path, &other).unwrap_err().to_string();
         assert!(err.contains("does not match the model"), "{err}");
         assert!(err.contains("entry 2") && err.contains("GGT"), "{err}");
         // a vocabulary with one more DNA word
-        let more = TestTokenizer::new(&[
+        let more = GreedyTokenizer::new(&[
             "AC", "GGT", "TTA", "CAG", "GA", "ACGT", "olia", "sun", "moon", "TTTT",
         ]);
         let err = Dictionary::load(&path, &more).unwrap_err().to_string();
@@ -606,9 +607,9 @@ mod tests {
 
     #[test]
     fn a_vocabulary_without_english_is_an_error() {
-        let tok = TestTokenizer::new(&["AC", "GT"]);
+        let tok = GreedyTokenizer::new(&["AC", "GT"]);
         let lm = TestLm {
-            table: vec![vec![1.0, 0.0]; 6],
+            table: vec![vec![1.0, 0.0]; 9],
             context: 4,
         };
         let err = Dictionary::build(&tok, &lm, DictionaryConfig::default(), &mut |_| {})
