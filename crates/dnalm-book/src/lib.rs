@@ -8,8 +8,11 @@
 //! tested with small, fast models written in the tests; the GPT-2 behind the
 //! traits lives in `dnalm-tasks::book`.
 
+pub mod english;
 pub mod error;
 pub mod model;
+pub mod rdb;
 
+pub use english::{EnglishCorpus, EnglishDoc, EnglishSplit};
 pub use error::{BookError, Result};
 pub use model::{BookLm, BookTokenizer, DnaToken};
