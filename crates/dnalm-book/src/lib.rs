@@ -51,11 +51,14 @@ pub mod atomic;
 pub mod book;
 pub mod boundaries;
 pub mod dictionary;
+pub mod english;
 pub mod error;
 pub mod eval;
+pub mod eval_model;
 pub mod group;
 pub mod model;
 pub mod pipeline;
+pub mod rdb;
 pub mod softmask;
 pub mod testing;
 #[cfg(test)]
@@ -69,5 +72,6 @@ pub mod write_json;
 pub mod write_md;
 
 pub use dictionary::{Collapse, DictEntry, Dictionary, DictionaryConfig};
+pub use english::{EnglishCorpus, EnglishDoc, EnglishSplit};
 pub use error::{BookError, Result};
 pub use model::{BookLm, BookTokenizer, DnaToken};
