@@ -54,6 +54,7 @@ pub mod dictionary;
 pub mod english;
 pub mod error;
 pub mod eval;
+pub mod eval_dna;
 pub mod eval_model;
 pub mod group;
 pub mod model;
