@@ -56,6 +56,7 @@ pub mod error;
 pub mod eval;
 pub mod eval_dna;
 pub mod eval_model;
+pub mod eval_report;
 pub mod group;
 pub mod model;
 pub mod pipeline;
