@@ -229,7 +229,9 @@ mod tests {
     use super::*;
     use crate::softmask::GcShiftConfig;
 
-    fn book_json(paras: &[(u64, u64, &[(u64, u64)])]) -> String {
+    type Para<'a> = (u64, u64, &'a [(u64, u64)]);
+
+    fn book_json(paras: &[Para<'_>]) -> String {
         let blocks: Vec<String> = paras
             .iter()
             .enumerate()
@@ -276,8 +278,9 @@ mod tests {
         // repeats 100..250 exactly: both paragraph boundaries sit on edges
         let mut seq = vec![b'N'; 10];
         seq.extend(b"ACGT".repeat(98));
-        let ann = Annotation::new("chrT", &seq, vec![100..250], GcShiftConfig::default());
-        let rows = dna_enrichment(&book, &[ann.clone()], &[0, 10], 50, 3).unwrap();
+        let repeats = std::iter::once(100..250).collect();
+        let ann = Annotation::new("chrT", &seq, repeats, GcShiftConfig::default());
+        let rows = dna_enrichment(&book, std::slice::from_ref(&ann), &[0, 10], 50, 3).unwrap();
         let row = rows
             .iter()
             .find(|r| r.level == "paragraph" && r.edges == "repeat" && r.result.distance == 0)

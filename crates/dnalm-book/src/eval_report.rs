@@ -358,7 +358,7 @@ mod tests {
                 &[Annotation::new(
                     "c",
                     b"ACGTACGT",
-                    vec![2..4],
+                    std::iter::once(2..4).collect(),
                     GcShiftConfig::default(),
                 )],
                 100,
