@@ -178,7 +178,7 @@ impl EnglishCorpus {
         }
         let all: Vec<&String> = self.docs.iter().flat_map(|d| &d.paragraphs).collect();
         let mut held: Vec<bool> = (0..all.len())
-            .map(|i| dnalm_seq::mix64(seed, i as u64) % 10 == 0)
+            .map(|i| dnalm_seq::mix64(seed, i as u64).is_multiple_of(10))
             .collect();
         if all.len() >= 2 && !held.iter().any(|&h| h) {
             held[all.len() - 1] = true;

@@ -10,9 +10,11 @@
 
 pub mod english;
 pub mod error;
+pub mod fragments;
 pub mod model;
 pub mod rdb;
 
 pub use english::{EnglishCorpus, EnglishDoc, EnglishSplit};
 pub use error::{BookError, Result};
+pub use fragments::{read_fragments, DnaFragment, FRAGMENT_LEN};
 pub use model::{BookLm, BookTokenizer, DnaToken};
