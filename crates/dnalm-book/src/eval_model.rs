@@ -4,7 +4,8 @@
 //!
 //! **Held-out text as the model reads it.** Each paragraph is split into
 //! sentences after words that end in `.`, `!` or `?` (closing quotes and
-//! brackets after the mark allowed); full stops at the end of a word are
+//! brackets after the mark allowed), except titles such as "Mr." and single
+//! capital initials; full stops at the end of a word are
 //! removed, as in the `<p_end>` training text, and the text is lower-cased
 //! ([`crate::english::for_model`]); each sentence is encoded on its own and
 //! the ids are concatenated. The true breaks are token positions: where a
@@ -21,11 +22,14 @@
 //! **Stability** runs the same rule at window offsets 0 and `stride / 2`
 //! and compares the two break sets ([`crate::eval::stability`]).
 
+use std::path::Path;
+
 use serde::Serialize;
 
 use crate::boundaries::{find_breaks, segments, BoundaryParams};
 use crate::eval::{boundary_prf, stability, Prf, Stability};
 use crate::model::{BookLm, BookTokenizer};
+use crate::text::{GenomeText, Piece};
 use crate::{BookError, Result};
 
 /// Held-out English as token ids with its true breaks.
@@ -38,10 +42,26 @@ pub struct HeldOutText {
     pub sentence_breaks: Vec<u64>,
 }
 
-/// Does this word end a sentence?
+/// Titles and abbreviations whose full stop does not end a sentence.
+const ABBREVIATIONS: [&str; 12] = [
+    "mr", "mrs", "ms", "dr", "st", "col", "capt", "esq", "rev", "messrs", "sir", "no",
+];
+
+/// Does this word end a sentence? Not after a title ("Mr.") or an initial
+/// ("J.").
 fn ends_sentence(word: &str) -> bool {
     let core = word.trim_end_matches(['"', '\'', ')', ']', '\u{201d}', '\u{2019}', '_']);
-    core.ends_with(['.', '!', '?'])
+    if core.ends_with(['!', '?']) {
+        return true;
+    }
+    let Some(stem) = core.strip_suffix('.') else {
+        return false;
+    };
+    let stem = stem.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let lower = stem.to_lowercase();
+    // a single capital is an initial, except the pronoun "I"
+    let initial = stem.chars().count() == 1 && stem != "I" && stem.chars().all(char::is_uppercase);
+    !(ABBREVIATIONS.contains(&lower.as_str()) || initial)
 }
 
 /// The word without the full stops at its end (before closing quotes).
@@ -255,6 +275,35 @@ impl ModelEval<'_> {
     }
 }
 
+/// DNA for the stability check: the token ids of the first A/C/G/T run of
+/// the FASTA with at least `max_tokens` tokens, cut to `max_tokens` (the
+/// longest run when none is that long). A FASTA without A/C/G/T is an error.
+pub fn dna_sample(path: &Path, tok: &dyn BookTokenizer, max_tokens: usize) -> Result<Vec<u32>> {
+    let reader = dnalm_seq::FastxReader::open(path)?;
+    let mut text = GenomeText::new(reader, dnalm_seq::RecordSelector::all());
+    let mut best: Vec<u32> = Vec::new();
+    while let Some(rec) = text.next_record() {
+        let rec = rec?;
+        for piece in rec.pieces(tok, GenomeText::ENCODE_CHUNK) {
+            if let Piece::Run(words) = piece? {
+                if words.len() > best.len() {
+                    best = words.iter().take(max_tokens).map(|w| w.id).collect();
+                }
+                if best.len() >= max_tokens {
+                    return Ok(best);
+                }
+            }
+        }
+    }
+    if best.is_empty() {
+        return Err(BookError::Data(format!(
+            "{}: no A/C/G/T bases",
+            path.display()
+        )));
+    }
+    Ok(best)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +315,10 @@ mod tests {
         assert!(ends_sentence("so?\""));
         assert!(ends_sentence("indeed!)"));
         assert!(!ends_sentence("and"));
+        assert!(!ends_sentence("Mr."));
+        assert!(!ends_sentence("(Mrs."));
+        assert!(!ends_sentence("J."));
+        assert!(ends_sentence("I."));
         assert_eq!(without_full_stop("end."), "end");
         assert_eq!(without_full_stop("said.\""), "said\"");
         assert_eq!(without_full_stop("why?"), "why?");
@@ -368,5 +421,19 @@ mod tests {
         assert_eq!(st.len(), 2);
         assert_eq!((st[0].offset_a, st[0].offset_b), (0, 12));
         assert_eq!(st[0].stability.jaccard, 1.0, "{:?}", st[0]);
+    }
+
+    #[test]
+    fn dna_sample_takes_the_first_long_enough_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.fa");
+        std::fs::write(&path, ">a\nACNACGTACGTNNAC\n>b\nACGTACGTACGTACGT\n").unwrap();
+        let tk = GreedyTokenizer::new(&["ACGT", "AC"]);
+        let acgt = tk.id("ACGT").unwrap();
+        assert_eq!(dna_sample(&path, &tk, 3).unwrap(), [acgt; 3]);
+        assert_eq!(dna_sample(&path, &tk, 100).unwrap(), [acgt; 4]);
+        std::fs::write(&path, ">a\nNNNN\n").unwrap();
+        let err = dna_sample(&path, &tk, 3).unwrap_err().to_string();
+        assert!(err.contains("no A/C/G/T"), "{err}");
     }
 }
