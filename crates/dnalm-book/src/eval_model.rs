@@ -2,15 +2,14 @@
 //! English text against its true paragraph and sentence breaks, and the
 //! stability of boundaries when the window grid moves.
 //!
-//! **Held-out text as the model reads it.** Each paragraph is split into
-//! sentences after words that end in `.`, `!` or `?` (closing quotes and
-//! brackets after the mark allowed), except titles such as "Mr." and single
-//! capital initials; full stops at the end of a word are
-//! removed, as in the `<p_end>` training text, and the text is lower-cased
-//! ([`crate::english::for_model`]); each sentence is encoded on its own and
-//! the ids are concatenated. The true breaks are token positions: where a
-//! sentence ends, and where a paragraph ends (the text's last position is
-//! not a break).
+//! **Held-out text as the model reads it.** Each paragraph is lower-cased
+//! ([`crate::english::for_model`]) and encoded, and every "." token is
+//! removed, exactly as the `<p_end>` stage's training text. A sentence ends
+//! where a removed full stop was (unless it followed a title such as "mr" or
+//! a one-letter initial) and after "!" and "?"; closing quotes and brackets
+//! stay with the sentence they close. The true breaks are token positions:
+//! sentence ends and paragraph ends (the text's last position is not a
+//! break).
 //!
 //! **Predicted breaks** come from the book's own rule
 //! ([`crate::boundaries`]): paragraphs from P(`<p_end>`) of the `<p_end>`
@@ -47,37 +46,30 @@ const ABBREVIATIONS: [&str; 12] = [
     "mr", "mrs", "ms", "dr", "st", "col", "capt", "esq", "rev", "messrs", "sir", "no",
 ];
 
-/// Does this word end a sentence? Not after a title ("Mr.") or an initial
-/// ("J.").
-fn ends_sentence(word: &str) -> bool {
-    let core = word.trim_end_matches(['"', '\'', ')', ']', '\u{201d}', '\u{2019}', '_']);
-    if core.ends_with(['!', '?']) {
-        return true;
-    }
-    let Some(stem) = core.strip_suffix('.') else {
-        return false;
-    };
-    let stem = stem.trim_start_matches(|c: char| !c.is_alphanumeric());
-    let lower = stem.to_lowercase();
-    // a single capital is an initial, except the pronoun "I"
-    let initial = stem.chars().count() == 1 && stem != "I" && stem.chars().all(char::is_uppercase);
-    !(ABBREVIATIONS.contains(&lower.as_str()) || initial)
+/// Does a full stop after this (lower-case) token end a sentence? Not after
+/// a title ("mr") or an initial (one letter other than the pronoun "i").
+fn stop_ends_sentence(prev: &str) -> bool {
+    let initial = prev.len() == 1 && prev != "i" && prev.bytes().all(|b| b.is_ascii_lowercase());
+    !(ABBREVIATIONS.contains(&prev) || initial)
 }
 
-/// The word without the full stops at its end (before closing quotes).
-fn without_full_stop(word: &str) -> String {
-    let core = word.trim_end_matches(['"', '\'', ')', ']', '\u{201d}', '\u{2019}', '_']);
-    let tail = &word[core.len()..];
-    format!("{}{tail}", core.trim_end_matches('.'))
+/// Tokens that stay with the sentence they close.
+fn closes(token: &str) -> bool {
+    matches!(
+        token,
+        "\"" | "'" | ")" | "]" | "_" | "\u{201d}" | "\u{2019}"
+    )
 }
 
 impl HeldOutText {
     /// Encodes paragraphs in order until the next one would pass
-    /// `max_tokens` (the first one is always taken). No paragraph with a
-    /// token is an error.
+    /// `max_tokens` (the first one is always taken). `full_stop` is the id
+    /// of "."; every full stop is removed, as in the `<p_end>` training
+    /// text. No paragraph with a token is an error.
     pub fn encode(
         paragraphs: &[String],
         tok: &dyn BookTokenizer,
+        full_stop: u32,
         max_tokens: usize,
     ) -> Result<Self> {
         let mut out = HeldOutText {
@@ -87,33 +79,26 @@ impl HeldOutText {
             sentence_breaks: Vec::new(),
         };
         for (i, para) in paragraphs.iter().enumerate() {
-            let mut ids = Vec::new();
-            let mut sentence_ends = Vec::new();
-            let mut sentence = String::new();
-            let mut flush = |sentence: &mut String, ids: &mut Vec<u32>| -> Result<()> {
-                if !sentence.trim().is_empty() {
-                    let text = crate::english::for_model(sentence);
-                    let got = tok.encode_text(&text).map_err(|e| {
-                        BookError::Data(format!("held-out paragraph {}: {e}", i + 1))
-                    })?;
-                    if !got.is_empty() {
-                        ids.extend(got);
-                        sentence_ends.push(ids.len());
-                    }
+            let raw = tok
+                .encode_text(&crate::english::for_model(para))
+                .map_err(|e| BookError::Data(format!("held-out paragraph {}: {e}", i + 1)))?;
+            let mut ids = Vec::with_capacity(raw.len());
+            let mut ends = Vec::new();
+            let mut pending = false;
+            for id in raw {
+                let text = tok.token(id).unwrap_or_default();
+                if id == full_stop {
+                    let prev = ids.last().and_then(|&p| tok.token(p)).unwrap_or_default();
+                    pending |= !ids.is_empty() && stop_ends_sentence(prev);
+                    continue;
                 }
-                sentence.clear();
-                Ok(())
-            };
-            for word in para.split_whitespace() {
-                if !sentence.is_empty() {
-                    sentence.push(' ');
+                if pending && !closes(text) {
+                    ends.push(ids.len());
+                    pending = false;
                 }
-                sentence.push_str(&without_full_stop(word));
-                if ends_sentence(word) {
-                    flush(&mut sentence, &mut ids)?;
-                }
+                ids.push(id);
+                pending |= matches!(text, "!" | "?");
             }
-            flush(&mut sentence, &mut ids)?;
             if ids.is_empty() {
                 continue;
             }
@@ -122,9 +107,11 @@ impl HeldOutText {
             }
             let at = out.ids.len() as u64;
             out.sentence_breaks
-                .extend(sentence_ends.iter().map(|&e| at + e as u64));
+                .extend(ends.iter().map(|&e| at + e as u64));
             out.ids.extend(ids);
-            out.paragraph_breaks.push(out.ids.len() as u64);
+            let end = out.ids.len() as u64;
+            out.sentence_breaks.push(end);
+            out.paragraph_breaks.push(end);
             out.paragraphs += 1;
         }
         if out.ids.is_empty() {
@@ -310,46 +297,47 @@ mod tests {
     use crate::testing::{BigramLm, GreedyTokenizer};
 
     #[test]
-    fn sentences_and_full_stops() {
-        assert!(ends_sentence("end."));
-        assert!(ends_sentence("so?\""));
-        assert!(ends_sentence("indeed!)"));
-        assert!(!ends_sentence("and"));
-        assert!(!ends_sentence("Mr."));
-        assert!(!ends_sentence("(Mrs."));
-        assert!(!ends_sentence("J."));
-        assert!(ends_sentence("I."));
-        assert_eq!(without_full_stop("end."), "end");
-        assert_eq!(without_full_stop("said.\""), "said\"");
-        assert_eq!(without_full_stop("why?"), "why?");
+    fn titles_and_initials_keep_their_sentence() {
+        assert!(stop_ends_sentence("end"));
+        assert!(stop_ends_sentence("i"));
+        assert!(!stop_ends_sentence("mr"));
+        assert!(!stop_ends_sentence("j"));
     }
 
     fn tok() -> GreedyTokenizer {
-        GreedyTokenizer::new(&["it", "rains", "she", "said", "so", "end", "a", "b"])
+        GreedyTokenizer::new(&[
+            "it", "rains", "she", "said", "so", "end", "a", "b", "mr", "\"", "?",
+        ])
     }
 
     #[test]
     fn held_out_text_knows_its_breaks() {
         let paras = vec![
-            "It rains. She said so.".to_string(),
-            "A b. End.".to_string(),
+            "It rains . She said so .".to_string(),
+            "Mr . B said \" a ? \" End".to_string(),
             "   ".to_string(),
-            "It rains.".to_string(),
+            ". .".to_string(),
+            "It rains .".to_string(),
         ];
-        let t = HeldOutText::encode(&paras, &tok(), 1000).unwrap();
         let tk = tok();
+        let t = HeldOutText::encode(&paras, &tk, GreedyTokenizer::DOT, 1000).unwrap();
         let words: Vec<&str> = t.ids.iter().map(|&i| tk.text(i)).collect();
         assert_eq!(
             words,
-            ["it", "rains", "she", "said", "so", "a", "b", "end", "it", "rains"]
+            [
+                "it", "rains", "she", "said", "so", "mr", "b", "said", "\"", "a", "?", "\"", "end",
+                "it", "rains"
+            ]
         );
         assert_eq!(t.paragraphs, 3);
-        assert_eq!(t.paragraph_breaks, [5, 8]);
-        assert_eq!(t.sentence_breaks, [2, 5, 7, 8]);
+        assert_eq!(t.paragraph_breaks, [5, 13]);
+        // not after "mr"; after the quote that closes "a ?"
+        assert_eq!(t.sentence_breaks, [2, 5, 12, 13]);
         // the token budget stops before the paragraph that would pass it
-        let short = HeldOutText::encode(&paras, &tok(), 7).unwrap();
+        let short = HeldOutText::encode(&paras, &tk, GreedyTokenizer::DOT, 7).unwrap();
         assert_eq!((short.paragraphs, short.ids.len()), (1, 5));
-        let err = HeldOutText::encode(&["xyz".to_string()], &tok(), 10).unwrap_err();
+        let err =
+            HeldOutText::encode(&["xyz".to_string()], &tk, GreedyTokenizer::DOT, 10).unwrap_err();
         assert!(err.to_string().contains("held-out paragraph 1"), "{err}");
     }
 
@@ -372,9 +360,9 @@ mod tests {
         let pend = BigramLm::train(tk.vocab_size(), &[pend_train], 0.1, 64);
         let base = BigramLm::train(tk.vocab_size(), &[base_train], 0.1, 64);
         let paras: Vec<String> = (0..30)
-            .map(|_| "It rains. She said so.".to_string())
+            .map(|_| "It rains . She said so .".to_string())
             .collect();
-        let text = HeldOutText::encode(&paras, &tk, 10_000).unwrap();
+        let text = HeldOutText::encode(&paras, &tk, dot, 10_000).unwrap();
         let small = BoundaryParams {
             window: 32,
             stride: 24,
