@@ -7,6 +7,9 @@ use dnalm_seq::{GapPolicy, SplitMode};
 
 mod tasks;
 pub use tasks::*;
+mod book;
+mod book_eval;
+pub use book::*;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -167,6 +170,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PromoterCommand,
     },
+    /// The genome book: a genome read as paragraphs, sentences, sections and chapters.
+    #[command(after_help = "Examples:\n  \
+      dnalm book dictionary --model book-model/ -o dict/\n  \
+      dnalm book eval --book book/ --model book-model/ --english austen.rdb chr2.fa.gz")]
+    Book(BookArgs),
 }
 
 impl Command {
@@ -194,6 +202,10 @@ impl Command {
                 PromoterCommand::Data(_) => "promoter data",
                 PromoterCommand::Train(_) => "promoter train",
                 PromoterCommand::Scan(_) => "promoter scan",
+            },
+            Command::Book(a) => match a.command {
+                BookCommand::Dictionary(_) => "book dictionary",
+                BookCommand::Eval(_) => "book eval",
             },
         }
     }
