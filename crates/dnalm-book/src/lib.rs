@@ -49,10 +49,13 @@
 
 pub mod book;
 pub mod boundaries;
+pub mod english;
 pub mod error;
+pub mod fragments;
 pub mod group;
 pub mod model;
 pub mod pipeline;
+pub mod rdb;
 pub mod testing;
 pub mod text;
 pub mod title;
@@ -62,5 +65,7 @@ pub mod write_html;
 pub mod write_json;
 pub mod write_md;
 
+pub use english::{EnglishCorpus, EnglishDoc, EnglishSplit};
 pub use error::{BookError, Result};
+pub use fragments::{read_fragments, DnaFragment, FRAGMENT_LEN};
 pub use model::{BookLm, BookTokenizer, DnaToken};
