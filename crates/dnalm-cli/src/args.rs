@@ -7,6 +7,9 @@ use dnalm_seq::{GapPolicy, SplitMode};
 
 mod tasks;
 pub use tasks::*;
+pub mod book;
+pub mod book_write;
+pub use book::{BookArgs, BookCommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -167,6 +170,10 @@ pub enum Command {
         #[command(subcommand)]
         command: PromoterCommand,
     },
+    /// The genome book: a genome read as chapters, sections, paragraphs and sentences of DNA words.
+    #[command(after_help = "Examples:\n  \
+      dnalm book write --model book-model/ chr2.fa.gz -o chr2-book/")]
+    Book(BookArgs),
 }
 
 impl Command {
@@ -194,6 +201,9 @@ impl Command {
                 PromoterCommand::Data(_) => "promoter data",
                 PromoterCommand::Train(_) => "promoter train",
                 PromoterCommand::Scan(_) => "promoter scan",
+            },
+            Command::Book(a) => match a.command {
+                BookCommand::Write(_) => "book write",
             },
         }
     }

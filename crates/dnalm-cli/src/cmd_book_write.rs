@@ -84,7 +84,10 @@ fn scan(path: &Path, select: &RecordSelector) -> Result<u64> {
         if select.matches(&rec.id) {
             records += 1;
             total += rec.seq.len() as u64;
-            acgt += acgt_runs(&rec.seq).iter().map(|r| r.len() as u64).sum::<u64>();
+            acgt += acgt_runs(&rec.seq)
+                .iter()
+                .map(|r| r.len() as u64)
+                .sum::<u64>();
         }
     }
     if records == 0 {
@@ -100,15 +103,14 @@ fn scan(path: &Path, select: &RecordSelector) -> Result<u64> {
 }
 
 /// The book model's tokenizer, paragraph model (`<p_end>`) and base model.
-type Models = (
-    Box<dyn BookTokenizer>,
-    Box<dyn BookLm>,
-    Box<dyn BookLm>,
-);
+type Models = (Box<dyn BookTokenizer>, Box<dyn BookLm>, Box<dyn BookLm>);
 
-fn open_model(dir: &Path) -> Result<Models> {
-    let m = dnalm_tasks::book::BookModel::open(dir)
+fn open_model(dir: &Path, batch: usize) -> Result<Models> {
+    let device = dnalm_model::device(dnalm_model::Backend::Cpu)?;
+    let mut m = dnalm_tasks::book::BookModel::open(dir, &device)
         .with_context(|| format!("cannot open the book model {}", dir.display()))?;
+    m.pend.batch_size = batch;
+    m.base.batch_size = batch;
     Ok((Box::new(m.tokenizer), Box::new(m.pend), Box::new(m.base)))
 }
 
@@ -120,7 +122,7 @@ pub fn run(a: BookWriteArgs) -> Result<()> {
     } else {
         Some(scan(&a.input, &select)?)
     };
-    let (tok, pend, base) = open_model(&a.model)?;
+    let (tok, pend, base) = open_model(&a.model, a.batch_size)?;
     let english = match &a.dictionary {
         Some(p) => {
             let t = Translator::load(p)?;
@@ -138,11 +140,9 @@ pub fn run(a: BookWriteArgs) -> Result<()> {
         Some(n) => progress::bar(n, "book: bases"),
         None => progress::spinner("book: reading the genome"),
     };
-    let stats = pipeline.run(
-        &mut text,
-        &mut |ch| files.chapter(ch),
-        &mut |bases| pb.inc(bases),
-    )?;
+    let stats = pipeline.run(&mut text, &mut |ch| files.chapter(ch), &mut |bases| {
+        pb.inc(bases)
+    })?;
     pb.finish_and_clear();
     let run = json!({
         "command": "dnalm book write",
