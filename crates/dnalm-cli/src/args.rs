@@ -7,9 +7,10 @@ use dnalm_seq::{GapPolicy, SplitMode};
 
 mod tasks;
 pub use tasks::*;
-mod book;
-mod book_eval;
-pub use book::*;
+pub mod book;
+pub mod book_eval;
+pub mod book_write;
+pub use book::{BookArgs, BookCommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -170,10 +171,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PromoterCommand,
     },
-    /// The genome book: a genome read as paragraphs, sentences, sections and chapters.
+    /// The genome book: a genome read as chapters, sections, paragraphs and sentences of DNA words.
     #[command(after_help = "Examples:\n  \
+      dnalm book write --model book-model/ chr2.fa.gz -o chr2-book/\n  \
       dnalm book dictionary --model book-model/ -o dict/\n  \
-      dnalm book eval --book book/ --model book-model/ --english austen.rdb chr2.fa.gz")]
+      dnalm book eval --book chr2-book/ --model book-model/ --english austen.rdb chr2.fa.gz")]
     Book(BookArgs),
 }
 
@@ -204,6 +206,7 @@ impl Command {
                 PromoterCommand::Scan(_) => "promoter scan",
             },
             Command::Book(a) => match a.command {
+                BookCommand::Write(_) => "book write",
                 BookCommand::Dictionary(_) => "book dictionary",
                 BookCommand::Eval(_) => "book eval",
             },

@@ -6,7 +6,7 @@ use dnalm_book::{BookTokenizer, Dictionary, DictionaryConfig};
 use dnalm_tasks::book::BookModel;
 use tracing::info;
 
-use crate::args::BookDictionaryArgs;
+use crate::args::book_eval::BookDictionaryArgs;
 use crate::input::show_path;
 use crate::progress;
 

@@ -15,7 +15,7 @@ use dnalm_book::EnglishCorpus;
 use dnalm_tasks::book::BookModel;
 use tracing::info;
 
-use crate::args::BookEvalArgs;
+use crate::args::book_eval::BookEvalArgs;
 use crate::input::show_path;
 use crate::progress;
 

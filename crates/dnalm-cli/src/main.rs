@@ -6,6 +6,7 @@
 mod args;
 mod cmd_book_dict;
 mod cmd_book_eval;
+mod cmd_book_write;
 mod cmd_corpus;
 mod cmd_embed;
 mod cmd_model;
@@ -76,6 +77,7 @@ fn main() -> ExitCode {
             PromoterCommand::Scan(a) => cmd_promoter::scan(a),
         },
         Command::Book(a) => match a.command {
+            BookCommand::Write(a) => cmd_book_write::run(a),
             BookCommand::Dictionary(a) => cmd_book_dict::run(a),
             BookCommand::Eval(a) => cmd_book_eval::run(a),
         },
