@@ -22,6 +22,53 @@ use crate::progress;
 /// Distances of the distance plot (nt).
 const CURVE: [u64; 9] = [0, 5, 10, 20, 50, 100, 200, 500, 1000];
 
+/// The paragraph and sentence rules: the book's own (its run.json, written
+/// by `dnalm book write`), else the published ones; --window / --stride
+/// override both.
+fn boundary_params(a: &BookEvalArgs) -> Result<(BoundaryParams, BoundaryParams)> {
+    let (mut p, mut s) = (BoundaryParams::paragraphs(), BoundaryParams::sentences());
+    if let Some(book) = &a.book {
+        let path = book.join("run.json");
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", show_path(&path)))?;
+            let run: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not JSON", show_path(&path)))?;
+            for (key, rule) in [("paragraphs", &mut p), ("sentences", &mut s)] {
+                let v = &run["params"][key];
+                let get = |k: &str| v[k].as_u64().map(|x| x as usize);
+                if let (Some(w), Some(st), Some(k), Some(m), Some(o)) = (
+                    get("window"),
+                    get("stride"),
+                    get("top_k"),
+                    get("min_len"),
+                    get("offset"),
+                ) {
+                    rule.window = w;
+                    rule.stride = st;
+                    rule.top_k = k;
+                    rule.min_len = m;
+                    rule.offset = o;
+                } else {
+                    bail!(
+                        "{}: no params.{key} (window, stride, top_k, min_len, offset)",
+                        show_path(&path)
+                    );
+                }
+            }
+        }
+    }
+    for rule in [&mut p, &mut s] {
+        if let Some(w) = a.window {
+            rule.window = w;
+        }
+        if let Some(st) = a.stride {
+            rule.stride = st;
+        }
+    }
+    Ok((p, s))
+}
+
 pub fn run(a: BookEvalArgs) -> Result<()> {
     if a.book.is_none() && a.model.is_none() {
         bail!("nothing to evaluate: give --book (with GENOME) and/or --model (with --english)");
@@ -50,6 +97,7 @@ pub fn run(a: BookEvalArgs) -> Result<()> {
         curve: Vec::new(),
         stability: Vec::new(),
     };
+    let (paragraphs, sentences) = boundary_params(&a)?;
     let mut note = |k: &str, v: String| report.settings.push((k.to_string(), v));
     note("seed", a.seed.to_string());
 
@@ -94,9 +142,23 @@ pub fn run(a: BookEvalArgs) -> Result<()> {
             base: &model.base,
             p_end: model.meta.p_end_id,
             dot: model.meta.full_stop_id,
-            paragraphs: BoundaryParams::paragraphs(),
-            sentences: BoundaryParams::sentences(),
+            paragraphs,
+            sentences,
         };
+        report.settings.push((
+            "rules".into(),
+            format!(
+                "paragraphs window {} stride {} top-{} min {}; sentences window {} stride {} top-{} min {}",
+                paragraphs.window,
+                paragraphs.stride,
+                paragraphs.top_k,
+                paragraphs.min_len,
+                sentences.window,
+                sentences.stride,
+                sentences.top_k,
+                sentences.min_len
+            ),
+        ));
         if let Some(path) = &a.english {
             let corpus = EnglishCorpus::open(path)?;
             let (paras, rule) = if a.english_all {

@@ -61,6 +61,12 @@ pub struct BookEvalArgs {
     /// DNA tokens of the stability check (0: no DNA stability check).
     #[arg(long, default_value_t = 20_000)]
     pub stability_tokens: usize,
+    /// Window of the boundary rules (default: the book's run.json, else 256).
+    #[arg(long)]
+    pub window: Option<usize>,
+    /// Stride of the boundary rules (default: the book's run.json, else 192).
+    #[arg(long)]
+    pub stride: Option<usize>,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Output folder (default: BOOK/eval, or dnalm-eval without --book).
