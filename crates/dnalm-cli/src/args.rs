@@ -7,6 +7,8 @@ use dnalm_seq::{GapPolicy, SplitMode};
 
 mod tasks;
 pub use tasks::*;
+mod book;
+pub use book::*;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -167,6 +169,13 @@ pub enum Command {
         #[command(subcommand)]
         command: PromoterCommand,
     },
+    /// The genome book: train a book model (DNA + English GPT-2), write and evaluate books.
+    #[command(after_help = "Examples:\n  \
+      scripts/fetch-english.sh && dnalm book train --english austen hg38_chr2.fa.gz -o book-model/")]
+    Book {
+        #[command(subcommand)]
+        command: BookCommand,
+    },
 }
 
 impl Command {
@@ -194,6 +203,9 @@ impl Command {
                 PromoterCommand::Data(_) => "promoter data",
                 PromoterCommand::Train(_) => "promoter train",
                 PromoterCommand::Scan(_) => "promoter scan",
+            },
+            Command::Book { command } => match command {
+                BookCommand::Train(_) => "book train",
             },
         }
     }

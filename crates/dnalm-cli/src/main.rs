@@ -4,6 +4,7 @@
 //! `dnalm-train`.
 
 mod args;
+mod cmd_book_train;
 mod cmd_corpus;
 mod cmd_embed;
 mod cmd_model;
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command, PromoterCommand, TokenizerCommand};
+use args::{BookCommand, Cli, Command, PromoterCommand, TokenizerCommand};
 
 // glibc's malloc hands large tensor buffers back to the OS and faults them in
 // again on the next step; mimalloc keeps them (a tiny-model training step was
@@ -72,6 +73,9 @@ fn main() -> ExitCode {
             PromoterCommand::Data(a) => cmd_promoter::data(a),
             PromoterCommand::Train(a) => cmd_promoter::train(*a),
             PromoterCommand::Scan(a) => cmd_promoter::scan(a),
+        },
+        Command::Book { command } => match command {
+            BookCommand::Train(a) => cmd_book_train::train(a),
         },
     };
     match result {
