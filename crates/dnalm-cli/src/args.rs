@@ -10,7 +10,7 @@ pub use tasks::*;
 pub mod book;
 pub mod book_eval;
 pub mod book_write;
-pub use book::{BookArgs, BookCommand};
+pub use book::{BookArgs, BookCommand, BookTrainArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -171,8 +171,9 @@ pub enum Command {
         #[command(subcommand)]
         command: PromoterCommand,
     },
-    /// The genome book: a genome read as chapters, sections, paragraphs and sentences of DNA words.
+    /// The genome book: train a book model (DNA + English GPT-2), write books, build the dictionary, evaluate.
     #[command(after_help = "Examples:\n  \
+      scripts/fetch-english.sh && dnalm book train --english austen hg38_chr2.fa.gz -o book-model/\n  \
       dnalm book write --model book-model/ chr2.fa.gz -o chr2-book/\n  \
       dnalm book dictionary --model book-model/ -o dict/\n  \
       dnalm book eval --book chr2-book/ --model book-model/ --english austen.rdb chr2.fa.gz")]
@@ -206,6 +207,7 @@ impl Command {
                 PromoterCommand::Scan(_) => "promoter scan",
             },
             Command::Book(a) => match a.command {
+                BookCommand::Train(_) => "book train",
                 BookCommand::Write(_) => "book write",
                 BookCommand::Dictionary(_) => "book dictionary",
                 BookCommand::Eval(_) => "book eval",

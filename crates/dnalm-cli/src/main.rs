@@ -6,6 +6,7 @@
 mod args;
 mod cmd_book_dict;
 mod cmd_book_eval;
+mod cmd_book_train;
 mod cmd_book_write;
 mod cmd_corpus;
 mod cmd_embed;
@@ -77,6 +78,7 @@ fn main() -> ExitCode {
             PromoterCommand::Scan(a) => cmd_promoter::scan(a),
         },
         Command::Book(a) => match a.command {
+            BookCommand::Train(a) => cmd_book_train::train(a),
             BookCommand::Write(a) => cmd_book_write::run(a),
             BookCommand::Dictionary(a) => cmd_book_dict::run(a),
             BookCommand::Eval(a) => cmd_book_eval::run(a),
