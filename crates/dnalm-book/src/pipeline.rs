@@ -61,6 +61,9 @@ impl Default for BookParams {
     }
 }
 
+/// A paragraph's token positions in its run, and its sentences'.
+pub type ParagraphSpan = (Range<usize>, Vec<Range<usize>>);
+
 /// Counts of what was read and written, and the time it took.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct BookStats {
@@ -222,7 +225,7 @@ impl<'a> BookPipeline<'a> {
     /// The paragraphs of one run of token ids, each with its sentences
     /// (ranges of token positions; the sentences tile their paragraph, the
     /// paragraphs the run).
-    pub fn segment(&self, ids: &[u32]) -> Result<Vec<(Range<usize>, Vec<Range<usize>>)>> {
+    pub fn segment(&self, ids: &[u32]) -> Result<Vec<ParagraphSpan>> {
         let pb = find_breaks(self.pend, ids, self.p_end, &self.params.paragraphs)?;
         let sb = find_breaks(self.base, ids, self.dot, &self.params.sentences)?;
         Ok(segments(0..ids.len(), &pb, self.params.paragraphs.min_len)
