@@ -16,6 +16,7 @@
 //! paragraph of a record open the record's first section; a record with no
 //! A/C/G/T at all becomes a chapter with one untitled section of its gaps.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use crate::book::{Block, Chapter, Paragraph, Section, Sentence};
@@ -59,6 +60,9 @@ impl Default for BookParams {
         }
     }
 }
+
+/// A paragraph's token positions in its run, and its sentences'.
+pub type ParagraphSpan = (Range<usize>, Vec<Range<usize>>);
 
 /// Counts of what was read and written, and the time it took.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -218,25 +222,17 @@ impl<'a> BookPipeline<'a> {
         Ok(st.stats)
     }
 
-    /// Paragraphs (with sentences) of one run, and their embeddings.
-    pub fn paragraphs(&self, words: &[Word]) -> Result<Vec<(Vec<Sentence>, Vec<f32>)>> {
-        let ids: Vec<u32> = words.iter().map(|w| w.id).collect();
-        let pb = find_breaks(self.pend, &ids, self.p_end, &self.params.paragraphs)?;
-        let paras = segments(0..ids.len(), &pb, self.params.paragraphs.min_len);
-        let sb = find_breaks(self.base, &ids, self.dot, &self.params.sentences)?;
-        let slices: Vec<&[u32]> = paras.iter().map(|r| &ids[r.clone()]).collect();
-        let vecs = embed_paragraphs(self.base, &slices, self.params.embed_batch)?;
-        Ok(paras
+    /// The paragraphs of one run of token ids, each with its sentences
+    /// (ranges of token positions; the sentences tile their paragraph, the
+    /// paragraphs the run).
+    pub fn segment(&self, ids: &[u32]) -> Result<Vec<ParagraphSpan>> {
+        let pb = find_breaks(self.pend, ids, self.p_end, &self.params.paragraphs)?;
+        let sb = find_breaks(self.base, ids, self.dot, &self.params.sentences)?;
+        Ok(segments(0..ids.len(), &pb, self.params.paragraphs.min_len)
             .into_iter()
-            .zip(vecs)
-            .map(|(r, v)| {
-                let sentences = segments(r, &sb, self.params.sentences.min_len)
-                    .into_iter()
-                    .map(|s| Sentence {
-                        words: words[s].to_vec(),
-                    })
-                    .collect();
-                (sentences, v)
+            .map(|r| {
+                let s = segments(r.clone(), &sb, self.params.sentences.min_len);
+                (r, s)
             })
             .collect())
     }
@@ -248,31 +244,55 @@ impl<'a> BookPipeline<'a> {
         sink: &mut dyn FnMut(&Chapter) -> Result<()>,
     ) -> Result<()> {
         st.stats.words += words.len() as u64;
-        for (sentences, v) in self.paragraphs(&words)? {
-            st.stats.sentences += sentences.len() as u64;
-            st.stats.paragraphs += 1;
-            let para = Block::Paragraph(Paragraph {
-                number: st.stats.paragraphs,
-                sentences,
-            });
-            let joins = st.sections.push(&v);
-            if !joins {
-                self.close_section(st, sink)?;
-                let mut blocks: Vec<Block> = st.pending_gaps.drain(..).map(Block::Gap).collect();
-                blocks.push(para);
-                st.open = Some(OpenSection {
-                    blocks,
-                    sum: v,
-                    paragraphs: 1,
-                });
-            } else {
-                let open = st.open.as_mut().expect("a joined section is open");
-                open.blocks.push(para);
-                for (s, x) in open.sum.iter_mut().zip(&v) {
-                    *s += x;
-                }
-                open.paragraphs += 1;
+        let ids: Vec<u32> = words.iter().map(|w| w.id).collect();
+        let paras = self.segment(&ids)?;
+        // Embeddings and words of a few paragraphs at a time: a long run
+        // holds its words once, not twice, and not all its embeddings.
+        for batch in paras.chunks(4 * self.params.embed_batch.max(1)) {
+            let slices: Vec<&[u32]> = batch.iter().map(|(r, _)| &ids[r.clone()]).collect();
+            let vecs = embed_paragraphs(self.base, &slices, self.params.embed_batch)?;
+            for ((_, sents), v) in batch.iter().zip(vecs) {
+                let sentences: Vec<Sentence> = sents
+                    .iter()
+                    .map(|r| Sentence {
+                        words: words[r.clone()].to_vec(),
+                    })
+                    .collect();
+                self.add_paragraph(st, sentences, v, sink)?;
             }
+        }
+        Ok(())
+    }
+
+    fn add_paragraph(
+        &self,
+        st: &mut State,
+        sentences: Vec<Sentence>,
+        v: Vec<f32>,
+        sink: &mut dyn FnMut(&Chapter) -> Result<()>,
+    ) -> Result<()> {
+        st.stats.sentences += sentences.len() as u64;
+        st.stats.paragraphs += 1;
+        let para = Block::Paragraph(Paragraph {
+            number: st.stats.paragraphs,
+            sentences,
+        });
+        if !st.sections.push(&v) {
+            self.close_section(st, sink)?;
+            let mut blocks: Vec<Block> = st.pending_gaps.drain(..).map(Block::Gap).collect();
+            blocks.push(para);
+            st.open = Some(OpenSection {
+                blocks,
+                sum: v,
+                paragraphs: 1,
+            });
+        } else {
+            let open = st.open.as_mut().expect("a joined section is open");
+            open.blocks.push(para);
+            for (s, x) in open.sum.iter_mut().zip(&v) {
+                *s += x;
+            }
+            open.paragraphs += 1;
         }
         Ok(())
     }
