@@ -176,7 +176,7 @@ pub enum Command {
       scripts/fetch-english.sh && dnalm book train --english austen hg38_chr2.fa.gz -o book-model/\n  \
       dnalm book write --model book-model/ chr2.fa.gz -o chr2-book/\n  \
       dnalm book dictionary --model book-model/ -o dict/\n  \
-      dnalm book eval --book chr2-book/ --model book-model/ --english austen.rdb chr2.fa.gz")]
+      dnalm book eval --book chr2-book/ --model book-model/ --english austen chr2.fa.gz")]
     Book(BookArgs),
 }
 

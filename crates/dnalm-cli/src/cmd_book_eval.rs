@@ -159,7 +159,8 @@ pub fn run(a: BookEvalArgs) -> Result<()> {
                 sentences.min_len
             ),
         ));
-        if let Some(path) = &a.english {
+        if let Some(arg) = &a.english {
+            let path = &crate::cmd_book_train::english_path(arg)?;
             let corpus = EnglishCorpus::open(path)?;
             let (paras, rule) = if a.english_all {
                 let all: Vec<String> = corpus

@@ -15,7 +15,7 @@ use crate::args::BookTrainArgs;
 use crate::progress;
 
 /// `austen` or a path.
-fn english_path(arg: &str) -> Result<PathBuf> {
+pub(crate) fn english_path(arg: &str) -> Result<PathBuf> {
     if arg == "austen" {
         let p = austen_rdb_path();
         if !p.is_file() {

@@ -61,7 +61,7 @@ pub enum BookCommand {
     /// Evaluate a book's segmentation: English boundaries against held-out text, DNA
     /// boundaries against repeats and GC shifts, stability under window offsets.
     #[command(after_help = "Examples:\n  \
-      dnalm book eval --book book/ --model book-model/ --english austen.rdb chr2.fa.gz\n  \
+      dnalm book eval --book book/ --model book-model/ --english austen chr2.fa.gz\n  \
       dnalm book eval --book book/ chr2.fa.gz --distance 10,50,200 --permutations 1000\n  \
       dnalm book eval --model book-model/ --english heldout.txt --english-all -o eval/\n\n\
       The report (eval.md, eval.json, english_boundaries.tsv, dna_enrichment.tsv,\n\

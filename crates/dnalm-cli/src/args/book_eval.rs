@@ -33,10 +33,11 @@ pub struct BookEvalArgs {
     /// stability check.
     #[arg(short, long)]
     pub model: Option<PathBuf>,
-    /// English corpus (plain text or the Jane Austen .rdb); its held-out
-    /// part (the split the model was trained with) is evaluated.
-    #[arg(long, value_name = "PATH")]
-    pub english: Option<PathBuf>,
+    /// English corpus: `austen`, a plain-text file or an R .rdb, as given to
+    /// `dnalm book train`; its held-out part (the split the model was
+    /// trained with) is evaluated.
+    #[arg(long, value_name = "ENGLISH")]
+    pub english: Option<String>,
     /// Evaluate every paragraph of --english (a file that is held out as a whole).
     #[arg(long)]
     pub english_all: bool,
