@@ -20,6 +20,9 @@ pub enum BookError {
     Backend(String),
     #[error(transparent)]
     Seq(#[from] dnalm_seq::SeqError),
+    /// Plots and other output of the tokenizer crate.
+    #[error(transparent)]
+    Tok(#[from] dnalm_tokenizers::TokError),
 }
 
 pub type Result<T> = std::result::Result<T, BookError>;

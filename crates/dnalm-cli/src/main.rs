@@ -4,6 +4,10 @@
 //! `dnalm-train`.
 
 mod args;
+mod cmd_book_dict;
+mod cmd_book_eval;
+mod cmd_book_train;
+mod cmd_book_write;
 mod cmd_corpus;
 mod cmd_embed;
 mod cmd_model;
@@ -20,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command, PromoterCommand, TokenizerCommand};
+use args::{BookCommand, Cli, Command, PromoterCommand, TokenizerCommand};
 
 // glibc's malloc hands large tensor buffers back to the OS and faults them in
 // again on the next step; mimalloc keeps them (a tiny-model training step was
@@ -72,6 +76,12 @@ fn main() -> ExitCode {
             PromoterCommand::Data(a) => cmd_promoter::data(a),
             PromoterCommand::Train(a) => cmd_promoter::train(*a),
             PromoterCommand::Scan(a) => cmd_promoter::scan(a),
+        },
+        Command::Book(a) => match a.command {
+            BookCommand::Train(a) => cmd_book_train::train(a),
+            BookCommand::Write(a) => cmd_book_write::run(a),
+            BookCommand::Dictionary(a) => cmd_book_dict::run(a),
+            BookCommand::Eval(a) => cmd_book_eval::run(a),
         },
     };
     match result {

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -203,6 +204,25 @@ impl FastxReader {
         Some(result)
     }
 
+    /// The next record together with its soft-masked stretches: the maximal
+    /// runs of lower-case letters in the file, as half-open intervals of the
+    /// record (repeats in UCSC / Ensembl soft-masked genomes). The record
+    /// itself is upper-cased as [`FastxReader::next_record`] returns it.
+    pub fn next_record_with_mask(&mut self) -> Option<Result<(Record, Vec<Range<usize>>)>> {
+        if self.finished {
+            return None;
+        }
+        let mut mask = Vec::new();
+        let result = match self.inner.next()? {
+            Ok(rec) => convert_masked(&self.path, &rec, self.line_offset, Some(&mut mask)),
+            Err(e) => {
+                self.finished = true;
+                Err(self.needletail_error(e))
+            }
+        };
+        Some(result.map(|r| (r, mask)))
+    }
+
     fn needletail_error(&self, e: ParseError) -> SeqError {
         let line = e.position.line + self.line_offset;
         let at = match &e.position.id {
@@ -319,6 +339,16 @@ fn skip_blank_lines(r: &mut impl Read) -> io::Result<(Vec<u8>, u64)> {
 
 /// Builds a checked `Record` from needletail's view of the buffer.
 fn convert(path: &Path, rec: &SequenceRecord<'_>, line_offset: u64) -> Result<Record> {
+    convert_masked(path, rec, line_offset, None)
+}
+
+/// [`convert`], noting the lower-case runs into `mask` when given.
+fn convert_masked(
+    path: &Path,
+    rec: &SequenceRecord<'_>,
+    line_offset: u64,
+    mut mask: Option<&mut Vec<Range<usize>>>,
+) -> Result<Record> {
     let line = rec.start_line_number() + line_offset;
     let header = rec.id();
     let split = header
@@ -352,6 +382,9 @@ fn convert(path: &Path, rec: &SequenceRecord<'_>, line_offset: u64) -> Result<Re
             text = rest;
         }
         let at = seq.len();
+        if let Some(mask) = mask.as_deref_mut() {
+            note_lower_case(text, at, mask);
+        }
         seq.extend_from_slice(text);
         if let Err(i) = normalize_in_place(&mut seq[at..]) {
             return Err(SeqError::InvalidChar {
@@ -383,6 +416,26 @@ fn convert(path: &Path, rec: &SequenceRecord<'_>, line_offset: u64) -> Result<Re
         seq,
         line,
     })
+}
+
+/// Adds the lower-case runs of `text` (which starts at record position
+/// `at`) to `mask`, joining a run that continues one from the line before.
+fn note_lower_case(text: &[u8], at: usize, mask: &mut Vec<Range<usize>>) {
+    let mut i = 0;
+    while i < text.len() {
+        if !text[i].is_ascii_lowercase() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < text.len() && text[i].is_ascii_lowercase() {
+            i += 1;
+        }
+        match mask.last_mut() {
+            Some(last) if last.end == at + start => last.end = at + i,
+            _ => mask.push(at + start..at + i),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -426,6 +479,31 @@ mod tests {
     #[test]
     fn reads_plain_fasta_with_lower_case_and_n_runs() {
         check_fasta(&read_all("a.fa", FASTA.to_vec()).unwrap());
+    }
+
+    #[test]
+    fn soft_mask_runs_span_line_breaks_and_records_stay_upper_case() {
+        let fa = b">r1\nACgt\nacGTa\r\nA\n>r2\nggnnCC\n>r3\nACGT\n".to_vec();
+        let mut r = FastxReader::from_reader("m.fa", Cursor::new(fa)).unwrap();
+        let (rec, mask) = r.next_record_with_mask().unwrap().unwrap();
+        assert_eq!(rec.seq, b"ACGTACGTAA");
+        assert_eq!(mask, [2..6, 8..9]);
+        let (rec, mask) = r.next_record_with_mask().unwrap().unwrap();
+        assert_eq!(
+            (rec.id.as_str(), mask),
+            ("r2", std::iter::once(0..4).collect::<Vec<_>>())
+        );
+        let (_, mask) = r.next_record_with_mask().unwrap().unwrap();
+        assert!(mask.is_empty());
+        assert!(r.next_record_with_mask().is_none());
+        // a bad letter is the same error as without the mask
+        let bad = b">r1\nACgt\nAC!T\n".to_vec();
+        let mut r = FastxReader::from_reader("m.fa", Cursor::new(bad)).unwrap();
+        let err = r.next_record_with_mask().unwrap().unwrap_err().to_string();
+        assert!(
+            err.contains("m.fa:3") && err.contains("position 6"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub enum TaskError {
     Model(#[from] dnalm_model::ModelError),
     #[error(transparent)]
     Train(#[from] dnalm_train::TrainError),
+    #[error(transparent)]
+    Book(#[from] dnalm_book::BookError),
 }
 
 pub type Result<T> = std::result::Result<T, TaskError>;

@@ -14,6 +14,7 @@
 
 pub mod attention;
 pub mod attention_html;
+pub mod book;
 pub mod embed;
 pub mod error;
 pub mod infer;
