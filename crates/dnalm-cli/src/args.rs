@@ -7,9 +7,9 @@ use dnalm_seq::{GapPolicy, SplitMode};
 
 mod tasks;
 pub use tasks::*;
-pub mod book;
+mod book;
 pub mod book_write;
-pub use book::{BookArgs, BookCommand};
+pub use book::*;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -170,10 +170,13 @@ pub enum Command {
         #[command(subcommand)]
         command: PromoterCommand,
     },
-    /// The genome book: a genome read as chapters, sections, paragraphs and sentences of DNA words.
+    /// The genome book: train a book model (DNA + English GPT-2), write and evaluate books.
     #[command(after_help = "Examples:\n  \
-      dnalm book write --model book-model/ chr2.fa.gz -o chr2-book/")]
-    Book(BookArgs),
+      scripts/fetch-english.sh && dnalm book train --english austen hg38_chr2.fa.gz -o book-model/")]
+    Book {
+        #[command(subcommand)]
+        command: BookCommand,
+    },
 }
 
 impl Command {
@@ -202,7 +205,8 @@ impl Command {
                 PromoterCommand::Train(_) => "promoter train",
                 PromoterCommand::Scan(_) => "promoter scan",
             },
-            Command::Book(a) => match a.command {
+            Command::Book { command } => match command {
+                BookCommand::Train(_) => "book train",
                 BookCommand::Write(_) => "book write",
             },
         }

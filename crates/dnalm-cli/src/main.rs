@@ -4,6 +4,7 @@
 //! `dnalm-train`.
 
 mod args;
+mod cmd_book_train;
 mod cmd_book_write;
 mod cmd_corpus;
 mod cmd_embed;
@@ -74,7 +75,8 @@ fn main() -> ExitCode {
             PromoterCommand::Train(a) => cmd_promoter::train(*a),
             PromoterCommand::Scan(a) => cmd_promoter::scan(a),
         },
-        Command::Book(a) => match a.command {
+        Command::Book { command } => match command {
+            BookCommand::Train(a) => cmd_book_train::train(a),
             BookCommand::Write(a) => cmd_book_write::run(a),
         },
     };

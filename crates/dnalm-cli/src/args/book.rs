@@ -1,17 +1,30 @@
 //! Arguments of `dnalm book`: the genome book (SPEC section 4).
 
+use std::path::PathBuf;
+
 use clap::{Args, Subcommand};
 
-use super::book_write::BookWriteArgs;
-
-#[derive(Debug, Args)]
-pub struct BookArgs {
-    #[command(subcommand)]
-    pub command: BookCommand,
-}
+pub use super::book_write::BookWriteArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum BookCommand {
+    /// Train a book model: joint DNA + English BPE, GPT-2 on the mix, the <p_end> stage, the transfer step.
+    #[command(after_help = "Examples:\n  \
+      scripts/fetch-english.sh                      # Jane Austen's novels (Debian r-cran-janeaustenr)\n  \
+      dnalm book train --english austen hg38_chr2.fa.gz -o book-model/\n  \
+      dnalm book train --english novels.txt genome.fa --vocab-size 4000 --steps 300 -o book-model/\n\n\
+      ENGLISH is `austen` (the novels fetched by scripts/fetch-english.sh into ~/.cache/dnalm/english),\n\
+      a plain-text file (paragraphs separated by blank lines; lower-cased for the model) or an R\n\
+      database (.rdb) of character vectors. The last document (novel) is held out for the evaluation;\n\
+      a single text file holds out a seeded tenth of its paragraphs. DNA comes as fragments of\n\
+      300..1000 nt cut from the genome's A/C/G/T runs (a tenth held out). Stages: one BPE over both\n\
+      (--vocab-size), GPT-2 (--preset) pre-trained on the mix (--steps), then on English whose\n\
+      paragraph breaks are <p_end> and whose full stops are removed (--pend-steps), then on sentence\n\
+      pairs 'a <|endoftext|> b <|endoftext|> same|different' (--transfer-steps), tested on DNA pairs\n\
+      (a sequence vs a mutated copy / an unrelated sequence) beside the model without that step.\n\
+      OUT gets tokenizer.json, base/, pend/, transfer/, book_model.json, losses.tsv, loss.svg,\n\
+      train_report.tsv and train_report.md.")]
+    Train(BookTrainArgs),
     /// Read a genome as a book: paragraphs, sentences, sections and chapters of DNA words.
     #[command(after_help = "Examples:\n  \
       dnalm book write --model book-model/ chr2.fa.gz -o chr2-book/\n  \
@@ -28,4 +41,55 @@ pub enum BookCommand {
       paragraph), book.json (coordinates of every word), book.en.md with --dictionary, and run.json\n\
       (settings, counts, nt/s). Nothing is written unless the whole book is.")]
     Write(BookWriteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BookTrainArgs {
+    /// Genome FASTA (plain or gzip).
+    #[arg(value_name = "GENOME")]
+    pub genome: PathBuf,
+    /// English text: `austen`, a plain-text file, or an R .rdb database.
+    #[arg(long, value_name = "ENGLISH")]
+    pub english: String,
+    /// The model folder to write.
+    #[arg(short, long = "out-dir", visible_alias = "output", value_name = "OUT")]
+    pub out_dir: PathBuf,
+    /// Tokens in the joint vocabulary (the published model had about 100,000).
+    #[arg(long, default_value_t = 8000)]
+    pub vocab_size: usize,
+    /// GPT-2 preset: tiny or gpt2-base.
+    #[arg(long, default_value = "tiny")]
+    pub preset: String,
+    /// Pre-training updates on the DNA + English mix.
+    #[arg(long, default_value_t = 1000)]
+    pub steps: u64,
+    /// Updates of the <p_end> stage (English only).
+    #[arg(long, default_value_t = 300)]
+    pub pend_steps: u64,
+    /// Updates on the English sentence-pair task (0: no transfer model).
+    #[arg(long, default_value_t = 200)]
+    pub transfer_steps: u64,
+    /// Windows per update.
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Tokens per training window.
+    #[arg(long, default_value_t = 256)]
+    pub context: usize,
+    /// Peak learning rate of pre-training.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Peak learning rate of the <p_end> and transfer stages.
+    #[arg(long, default_value_t = 3e-4)]
+    pub tune_lr: f64,
+    /// At most this many DNA fragments for training (0: all), drawn with the seed.
+    #[arg(long, default_value_t = 0)]
+    pub max_dna_fragments: usize,
+    /// Held-out windows per perplexity.
+    #[arg(long, default_value_t = 200)]
+    pub eval_windows: usize,
+    /// Pairs per accuracy test.
+    #[arg(long, default_value_t = 400)]
+    pub test_pairs: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }

@@ -6,8 +6,12 @@
 
 pub mod folder;
 pub mod lm;
+pub mod pairs;
+pub mod report;
 pub mod tokenizer;
+pub mod train;
 
 pub use folder::{save_book_model, BookMeta, BookModel};
 pub use lm::GptBookLm;
 pub use tokenizer::JointTokenizer;
+pub use train::{train_book_model, BookEvent, BookTrainConfig};
