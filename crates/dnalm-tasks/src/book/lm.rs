@@ -22,14 +22,7 @@ pub struct GptBookLm {
     pub batch_size: usize,
 }
 
-fn host(t: Tensor<2>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .expect("f32 tensor")
-}
-
-fn host3(t: Tensor<3>) -> Vec<f32> {
+fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data()
         .convert::<f32>()
         .try_to_vec::<f32>()
@@ -109,6 +102,14 @@ impl GptBookLm {
         out
     }
 
+    /// The last hidden layer `[B, T, H]` (after `ln_f`).
+    fn last_hidden(&self, db: &DeviceBatch) -> Tensor<3> {
+        self.model
+            .transformer
+            .forward(db, Want::default())
+            .last_hidden_state
+    }
+
     fn real_len(b: &BatchInput, row: usize) -> usize {
         let t = b.seq_len;
         b.attention_mask[row * t..(row + 1) * t]
@@ -149,7 +150,7 @@ impl BookLm for GptBookLm {
             let [bs, t, _] = logits.dims();
             let index =
                 Tensor::<1, Int>::from_data(TensorData::new(ids.clone(), [k]), &self.device);
-            let probs = host3(softmax(logits, 2).select(2, index));
+            let probs = host(softmax(logits, 2).select(2, index));
             (0..bs)
                 .map(|r| {
                     (0..Self::real_len(b, r))
@@ -164,11 +165,7 @@ impl BookLm for GptBookLm {
     fn last_logits(&self, seqs: &[&[u32]]) -> dnalm_book::Result<Vec<Vec<f32>>> {
         self.check(seqs, false)?;
         let got = self.each(seqs, |db, b| {
-            let hidden = self
-                .model
-                .transformer
-                .forward(db, Want::default())
-                .last_hidden_state;
+            let hidden = self.last_hidden(db);
             let [bs, t, h] = hidden.dims();
             let rows: Vec<i64> = (0..bs)
                 .map(|r| (r * t + Self::real_len(b, r) - 1) as i64)
@@ -185,11 +182,7 @@ impl BookLm for GptBookLm {
         self.check(seqs, false)?;
         let h = self.hidden_size();
         let got = self.each(seqs, |db, b| {
-            let hidden = self
-                .model
-                .transformer
-                .forward(db, Want::default())
-                .last_hidden_state;
+            let hidden = self.last_hidden(db);
             let v = host(pool(hidden, &b.attention_mask, Pooling::Mean));
             v.chunks(h).map(<[f32]>::to_vec).collect()
         });
