@@ -26,7 +26,7 @@ pub enum Value {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrainReport {
     pub metrics: Vec<(String, Value)>,
-    /// (stage, step, loss, learning rate; 0 where not recorded).
+    /// (stage, step, loss, learning rate).
     pub losses: Vec<(String, u64, f64, f64)>,
 }
 

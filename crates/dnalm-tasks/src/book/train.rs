@@ -158,7 +158,7 @@ fn train_answers(
     cfg: &BookTrainConfig,
     pad_id: u32,
     device: &Device,
-    on_step: &mut dyn FnMut(u64, f64),
+    on_step: &mut dyn FnMut(u64, f64, f64),
 ) -> Result<Gpt2LmHeadModel> {
     let steps = cfg.transfer_steps;
     let schedule = LinearSchedule::new(
@@ -202,9 +202,10 @@ fn train_answers(
         if !loss.is_finite() {
             return Err(TrainError::Diverged { step, loss }.into());
         }
-        let (m, _) = opt.step(model, grads, schedule.lr_at(step), Some(1.0));
+        let lr = schedule.lr_at(step);
+        let (m, _) = opt.step(model, grads, lr, Some(1.0));
         model = m;
-        on_step(step + 1, loss);
+        on_step(step + 1, loss, lr);
     }
     Ok(model)
 }
@@ -478,14 +479,21 @@ pub fn train_book_model(
             name: "transfer",
             total: cfg.transfer_steps,
         });
-        let t = train_answers(base.clone(), &seqs, cfg, pad, &device, &mut |step, loss| {
-            losses.push(("transfer", step, loss, 0.0));
-            on(BookEvent::Step {
-                name: "transfer",
-                step,
-                loss,
-            });
-        })?;
+        let t = train_answers(
+            base.clone(),
+            &seqs,
+            cfg,
+            pad,
+            &device,
+            &mut |step, loss, lr| {
+                losses.push(("transfer", step, loss, lr));
+                on(BookEvent::Step {
+                    name: "transfer",
+                    step,
+                    loss,
+                });
+            },
+        )?;
         let lm = plain_lm(&t);
         report.accuracy("transfer_english_pairs", accuracy(&lm, &test_en, false)?);
         report.accuracy("transfer_dna_pairs", accuracy(&lm, &test_dna, true)?);
