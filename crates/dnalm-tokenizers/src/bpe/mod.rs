@@ -24,7 +24,13 @@
 //!   left) is an error that says how many were possible.
 
 mod backtrack;
+mod chunk;
+mod counts;
 mod model;
+mod plist;
+#[cfg(test)]
+mod reference;
+mod shard;
 mod trainer;
 
 pub use model::BpeModel;
@@ -33,63 +39,3 @@ pub use trainer::{BpeCorpus, BpeTrainer, BpeTraining, MergeStat};
 /// Id of the first base token (`A`) in every BPE vocabulary dnalm builds:
 /// the five specials come first.
 pub(crate) const FIRST_BASE_ID: u32 = 5;
-
-/// Index of the first `i` with `x[i] == a && x[i + 1] == b`. Written as
-/// fixed-width OR-reductions so the compiler vectorises the common case of
-/// no match.
-#[inline]
-pub(crate) fn find_pair<T: Copy + PartialEq>(x: &[T], a: T, b: T) -> Option<usize> {
-    const W: usize = 32;
-    let n = x.len();
-    let mut i = 0;
-    while i + W < n {
-        let c0 = &x[i..i + W];
-        let c1 = &x[i + 1..i + W + 1];
-        let mut hit = false;
-        for j in 0..W {
-            hit |= (c0[j] == a) & (c1[j] == b);
-        }
-        if hit {
-            return (0..W).find(|&j| c0[j] == a && c1[j] == b).map(|j| i + j);
-        }
-        i += W;
-    }
-    (i..n.saturating_sub(1)).find(|&j| x[j] == a && x[j + 1] == b)
-}
-
-/// Merge every `(a, b)` in `x` into `t`, left to right, in place; returns
-/// the number of merges. `on_merge(w, r)` is called before each one with the
-/// write position `w` (everything before it is final) and the read position
-/// `r` of the pair.
-#[inline]
-pub(crate) fn merge_in_place<T: Copy + PartialEq>(
-    x: &mut Vec<T>,
-    a: T,
-    b: T,
-    t: T,
-    mut on_merge: impl FnMut(&[T], usize, usize),
-) -> u64 {
-    let Some(first) = find_pair(x, a, b) else {
-        return 0;
-    };
-    let n = x.len();
-    let (mut r, mut w) = (first, first);
-    let mut applied = 0;
-    loop {
-        on_merge(x, w, r);
-        x[w] = t;
-        w += 1;
-        r += 2;
-        applied += 1;
-        let next = find_pair(&x[r..], a, b).map(|off| r + off);
-        let end = next.unwrap_or(n);
-        x.copy_within(r..end, w);
-        w += end - r;
-        match next {
-            Some(p) => r = p,
-            None => break,
-        }
-    }
-    x.truncate(w);
-    applied
-}

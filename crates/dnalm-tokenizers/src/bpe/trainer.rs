@@ -1,31 +1,47 @@
 //! The BPE trainer: corpus statistics and the merge loop.
 //!
-//! Speed and memory come from locality. The corpus is held as token ids,
-//! two bytes per base, in blocks of whole segments (each segment followed by
-//! a `0` separator, the `[PAD]` id, which never pairs). A merge cycle scans
-//! every block for the chosen pair with a branch-free (vectorisable) search
-//! and rewrites the block in place, so the array shrinks as tokens grow and
-//! every access is sequential. Pair counts are kept exactly and updated
-//! incrementally: each merge changes the counts of the pairs around it, and a
-//! lazily-updated heap finds the next best pair. The two halves of the block
-//! list are processed on two threads, each with its own count deltas.
+//! Every pair's positions are listed up front, and each merge visits only
+//! the positions of its own pair (see [`super::shard`]), so the cost of a
+//! merge is the number of times its pair occurs, not the corpus size. Pair
+//! counts are kept exactly and updated incrementally from what each merge
+//! changed around it, and a lazily-updated heap finds the next best pair.
+//! The corpus is cut into one shard per worker thread; shards merge in
+//! parallel and the result does not depend on the number of threads.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use rustc_hash::FxHashMap;
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{merge_in_place, BpeModel, FIRST_BASE_ID};
+use super::chunk::Chunk;
+use super::counts::{key, unkey, Table};
+use super::shard::{Shard, DEAD, SEP};
+use super::{BpeModel, FIRST_BASE_ID};
 use crate::error::{Result, TokError};
 use crate::vocab::Vocab;
 
-/// Separator after each segment; also the `[PAD]` id, which never pairs.
-const SEP: u16 = 0;
 /// Token ids are stored as u16.
 const MAX_ID: u32 = u16::MAX as u32 - 1;
-/// Blocks are filled with whole segments up to about this many symbols.
-/// Small blocks let a merge skip the blocks that cannot hold its pair.
-const BLOCK: usize = 1 << 11;
+/// The scan gives way to the position index once the chosen pair occurs
+/// less than once in this many symbols (see [`super::shard`]).
+const SWITCH_RATIO: u64 = 64;
+/// New pairs whose count is below the chosen pair's divided by this get no
+/// position list and wait outside the heap.
+const FLOOR_RATIO: u64 = 64;
+/// Chunks are filled with whole segments up to about this many symbols
+/// (a longer segment gets a chunk of its own); shards are runs of chunks.
+const CHUNK: usize = 1 << 20;
+
+/// Base byte -> code 0..4, or 0xFF.
+const CODES: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    t[b'A' as usize] = 0;
+    t[b'C' as usize] = 1;
+    t[b'G' as usize] = 2;
+    t[b'T' as usize] = 3;
+    t
+};
 
 /// One merge cycle of a training run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -46,6 +62,30 @@ pub struct MergeStat {
 #[derive(Debug, Clone)]
 pub struct BpeTrainer {
     merges: usize,
+    tuning: Tuning,
+}
+
+/// When the trainer changes phase; the merges do not depend on it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tuning {
+    /// Switch from scanning to the index once the chosen pair occurs less
+    /// than once in this many symbols (0: index from the start).
+    pub(super) switch_ratio: u64,
+    /// New pairs below the chosen pair's count divided by this get no
+    /// position list and wait outside the heap.
+    pub(super) floor_ratio: u64,
+    /// Symbols per corpus chunk (shards are runs of whole chunks).
+    pub(super) chunk: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            switch_ratio: SWITCH_RATIO,
+            floor_ratio: FLOOR_RATIO,
+            chunk: CHUNK,
+        }
+    }
 }
 
 /// Everything a training run produced.
@@ -73,11 +113,22 @@ impl BpeTrainer {
                 "{merges} merges asked; at most {max} are supported"
             )));
         }
-        Ok(BpeTrainer { merges })
+        Ok(BpeTrainer {
+            merges,
+            tuning: Tuning::default(),
+        })
     }
 
     pub fn merges(&self) -> usize {
         self.merges
+    }
+
+    /// The same trainer with other phase settings (tests use it to drive
+    /// every path on small corpora).
+    #[cfg(test)]
+    pub(super) fn with_tuning(mut self, tuning: Tuning) -> BpeTrainer {
+        self.tuning = tuning;
+        self
     }
 
     /// Train on segments (each an upper-case A/C/G/T run; merges never
@@ -106,6 +157,7 @@ impl BpeTrainer {
         S: AsRef<[u8]>,
     {
         let mut corpus = BpeCorpus::new();
+        corpus.chunk = self.tuning.chunk;
         for seg in segments {
             corpus.push(seg.as_ref())?;
         }
@@ -119,7 +171,7 @@ impl BpeTrainer {
 
     fn train_corpus_inner(
         &self,
-        mut corpus: BpeCorpus,
+        corpus: BpeCorpus,
         keep: bool,
     ) -> Result<(BpeTraining, Vec<Vec<u32>>)> {
         if corpus.bases == 0 {
@@ -127,34 +179,39 @@ impl BpeTrainer {
                 "the BPE training corpus holds no A/C/G/T bases".into(),
             ));
         }
-        let mut state = Merger::new(&mut corpus, self.merges);
-        let (merges, skipped) = state.run(&mut corpus, self.merges)?;
-        let tokens = state.tokens;
+        let (segments, bases) = (corpus.segments, corpus.bases);
+        let mut state = Merger::new(corpus, self.merges, self.tuning);
+        let (merges, skipped) = state.run(self.merges, bases, segments)?;
         let merge_pairs: Vec<(u32, u32)> = merges.iter().map(|m| (m.left, m.right)).collect();
-        let vocab = Vocab::with_specials(tokens.iter().skip(FIRST_BASE_ID as usize).cloned())?;
+        let vocab =
+            Vocab::with_specials(state.tokens.iter().skip(FIRST_BASE_ID as usize).cloned())?;
         let model = BpeModel::from_vocab_merges(vocab, &merge_pairs)?;
-        let mut token_counts = vec![0u64; tokens.len()];
+        let mut token_counts = vec![0u64; state.tokens.len()];
         let mut segmented = Vec::new();
-        for block in &corpus.blocks {
-            for seg in block[1..].split(|&s| s == SEP) {
-                if seg.is_empty() {
-                    continue;
-                }
+        for shard in &state.shards {
+            shard.for_each_segment(|seg| {
                 for &id in seg {
-                    token_counts[id as usize] += 1;
+                    if id != DEAD {
+                        token_counts[id as usize] += 1;
+                    }
                 }
                 if keep {
-                    segmented.push(seg.iter().map(|&s| s as u32).collect());
+                    segmented.push(
+                        seg.iter()
+                            .filter(|&&s| s != DEAD)
+                            .map(|&s| s as u32)
+                            .collect(),
+                    );
                 }
-            }
+            });
         }
         Ok((
             BpeTraining {
                 model,
                 merges,
                 token_counts,
-                segments: corpus.segments,
-                bases: corpus.bases,
+                segments,
+                bases,
                 skipped_pairs: skipped,
             },
             segmented,
@@ -166,8 +223,10 @@ impl BpeTrainer {
 /// two bytes per base.
 #[derive(Debug)]
 pub struct BpeCorpus {
-    /// Each block: `[SEP, seg, SEP, seg, SEP, ...]`.
-    blocks: Vec<Vec<u16>>,
+    /// Each chunk: `[SEP, seg, SEP, seg, SEP, ...]`.
+    chunks: Vec<Chunk>,
+    /// Symbols per chunk.
+    chunk: usize,
     segments: u64,
     bases: u64,
 }
@@ -175,7 +234,8 @@ pub struct BpeCorpus {
 impl BpeCorpus {
     pub fn new() -> BpeCorpus {
         BpeCorpus {
-            blocks: Vec::new(),
+            chunks: Vec::new(),
+            chunk: CHUNK,
             segments: 0,
             bases: 0,
         }
@@ -186,29 +246,37 @@ impl BpeCorpus {
         if seg.is_empty() {
             return Ok(());
         }
-        // A block never reallocates: a segment that does not fit starts a
-        // new block (sized for it if it is longer than a block).
+        // A chunk never reallocates: a segment that does not fit starts a
+        // new chunk (sized for it if it is longer than a chunk).
         let fits = self
-            .blocks
+            .chunks
             .last()
-            .is_some_and(|b| b.len() + seg.len() < b.capacity());
+            .is_some_and(|c| c.len() + seg.len() < c.capacity());
         if !fits {
-            let mut b = Vec::with_capacity(BLOCK.max(seg.len() + 2));
-            b.push(SEP);
-            self.blocks.push(b);
+            let mut c = Chunk::with_capacity(self.chunk.max(seg.len() + 2));
+            c.extend([SEP].into_iter());
+            self.chunks.push(c);
         }
-        let block = self.blocks.last_mut().expect("a block exists");
-        let start = block.len();
-        for (pos, &b) in seg.iter().enumerate() {
-            match crate::base_code(b) {
-                Some(code) => block.push(FIRST_BASE_ID as u16 + code as u16),
-                None => {
-                    block.truncate(start);
-                    return Err(TokError::InvalidBase { byte: b, pos });
-                }
-            }
+        let chunk = self.chunks.last_mut().expect("a chunk exists");
+        let start = chunk.len();
+        let mut bad = 0u8;
+        chunk.extend(seg.iter().map(|&b| {
+            let c = CODES[b as usize];
+            bad |= c;
+            FIRST_BASE_ID as u16 + (c & 3) as u16
+        }));
+        if bad & 0x80 != 0 {
+            chunk.truncate(start);
+            let pos = seg
+                .iter()
+                .position(|&b| CODES[b as usize] == 0xFF)
+                .expect("a bad byte was seen");
+            return Err(TokError::InvalidBase {
+                byte: seg[pos],
+                pos,
+            });
         }
-        block.push(SEP);
+        chunk.extend([SEP].into_iter());
         self.segments += 1;
         self.bases += seg.len() as u64;
         Ok(())
@@ -247,129 +315,21 @@ impl PartialOrd for Candidate {
     }
 }
 
-#[inline]
-fn key(a: u16, b: u16) -> u32 {
-    (a as u32) << 16 | b as u32
-}
-
-/// Pair counts: dense for small vocabularies, hashed above.
-#[derive(Debug)]
-enum Table<T> {
-    Dense { width: usize, v: Vec<T> },
-    Hashed(FxHashMap<u32, T>),
-}
-
-impl<T: Copy + Default + std::ops::AddAssign> Table<T> {
-    fn new(max_id: usize) -> Table<T> {
-        let width = max_id + 1;
-        if width * width <= 4 << 20 {
-            Table::Dense {
-                width,
-                v: vec![T::default(); width * width],
-            }
-        } else {
-            Table::Hashed(FxHashMap::default())
-        }
-    }
-
-    #[inline]
-    fn add(&mut self, k: u32, d: T) {
-        match self {
-            Table::Dense { width, v } => {
-                v[(k >> 16) as usize * *width + (k & 0xFFFF) as usize] += d
-            }
-            Table::Hashed(m) => *m.entry(k).or_default() += d,
-        }
-    }
-
-    #[inline]
-    fn get(&self, k: u32) -> T {
-        match self {
-            Table::Dense { width, v } => v[(k >> 16) as usize * width + (k & 0xFFFF) as usize],
-            Table::Hashed(m) => m.get(&k).copied().unwrap_or_default(),
-        }
-    }
-
-    #[inline]
-    fn take(&mut self, k: u32) -> T {
-        match self {
-            Table::Dense { width, v } => {
-                std::mem::take(&mut v[(k >> 16) as usize * *width + (k & 0xFFFF) as usize])
-            }
-            Table::Hashed(m) => m.remove(&k).unwrap_or_default(),
-        }
-    }
-}
-
-/// Count changes made by one worker during one merge cycle.
-#[derive(Debug)]
-struct Delta {
-    table: Table<i32>,
-    touched: Vec<u32>,
-}
-
-impl Delta {
-    fn new(max_id: usize) -> Delta {
-        Delta {
-            table: Table::new(max_id),
-            touched: Vec::new(),
-        }
-    }
-
-    /// Record a change; a key is listed once each time its delta leaves
-    /// zero, so the list stays as small as the set of pairs touched.
-    #[inline]
-    fn add(&mut self, k: u32, d: i32) {
-        if self.table.get(k) == 0 {
-            self.touched.push(k);
-        }
-        self.table.add(k, d);
-    }
-}
-
-/// Apply merge `(a, b) -> t` to one block, left to right, in place.
-/// Returns the merges applied.
-fn merge_block(block: &mut Vec<u16>, a: u16, b: u16, t: u16, d: &mut Delta) -> u64 {
-    merge_in_place(block, a, b, t, |x, w, r| {
-        // x[r], x[r + 1] is (a, b); x[w - 1] is its final left neighbour.
-        let left = x[w - 1];
-        let right = x[r + 2];
-        if left != SEP {
-            d.add(key(left, a), -1);
-            d.add(key(left, t), 1);
-        }
-        if right != SEP {
-            d.add(key(b, right), -1);
-            d.add(key(t, right), 1);
-        }
-    })
-}
-
-/// Count all adjacent pairs of a block into `d`.
-fn count_block(block: &[u16], d: &mut Delta) {
-    for w in block.windows(2) {
-        if w[0] != SEP && w[1] != SEP {
-            d.add(key(w[0], w[1]), 1);
-        }
-    }
-}
-
 #[derive(Debug)]
 struct Merger {
     tokens: Vec<String>,
     index: FxHashMap<String, u32>,
     counts: Table<i64>,
-    deltas: [Delta; 2],
-    /// Blocks before this index go to worker 0, the rest to worker 1.
-    mid: usize,
-    /// Per block, a bitset of the token ids that may occur in it (never
-    /// cleared, so a superset): a block lacking either side of a pair is skipped.
-    present: Vec<u64>,
-    words: usize,
+    shards: Vec<Shard>,
+    /// Symbols (tokens and separators) left in the corpus.
+    symbols: u64,
+    tuning: Tuning,
 }
 
 impl Merger {
-    fn new(corpus: &mut BpeCorpus, n_merges: usize) -> Merger {
+    /// Cut the corpus into one shard per worker thread (runs of whole
+    /// chunks of about equal size) and list every pair.
+    fn new(corpus: BpeCorpus, n_merges: usize, tuning: Tuning) -> Merger {
         let max_id = FIRST_BASE_ID as usize + 4 + n_merges;
         let mut tokens: Vec<String> = crate::vocab::SPECIAL_TOKENS
             .iter()
@@ -381,93 +341,73 @@ impl Merger {
             .enumerate()
             .map(|(i, t)| (t.clone(), i as u32))
             .collect();
-        // Split the work in two halves of about equal size.
-        let total: usize = corpus.blocks.iter().map(Vec::len).sum();
+        let total: usize = corpus.chunks.iter().map(Chunk::len).sum();
+        let n = rayon::current_num_threads().clamp(1, 64);
+        let mut groups: Vec<Vec<Chunk>> = Vec::with_capacity(n);
         let mut acc = 0;
-        let mid = corpus
-            .blocks
-            .iter()
-            .position(|b| {
-                acc += b.len();
-                acc * 2 >= total
-            })
-            .map_or(0, |i| i + 1);
-        let words = (max_id + 1).div_ceil(64);
-        let mut present = vec![0u64; words * corpus.blocks.len()];
-        for p in present.chunks_mut(words) {
-            for base in FIRST_BASE_ID..FIRST_BASE_ID + 4 {
-                p[base as usize >> 6] |= 1 << (base & 63);
+        for c in corpus.chunks {
+            if groups.is_empty() || (acc * n >= total * groups.len() && groups.len() < n) {
+                groups.push(Vec::new());
             }
+            acc += c.len();
+            groups.last_mut().expect("a group exists").push(c);
+        }
+        let built: Vec<(Shard, Vec<(u32, i64)>)> = groups
+            .into_par_iter()
+            .map(|g| Shard::new(g, max_id))
+            .collect();
+        let mut counts = Table::new(max_id);
+        let mut shards = Vec::with_capacity(built.len());
+        for (shard, c) in built {
+            for (k, v) in c {
+                counts.add(k, v);
+            }
+            shards.push(shard);
         }
         Merger {
             tokens,
             index,
-            counts: Table::new(max_id),
-            deltas: [Delta::new(max_id), Delta::new(max_id)],
-            mid,
-            present,
-            words,
+            counts,
+            shards,
+            symbols: total as u64,
+            tuning,
         }
     }
 
-    /// Run `f` on both halves of the blocks, each with its own delta, on two
-    /// threads; then fold the deltas into the counts and return the touched keys.
-    fn both<F>(&mut self, corpus: &mut BpeCorpus, f: F) -> (u64, Vec<u32>)
-    where
-        F: Fn(&mut Vec<u16>, &mut [u64], &mut Delta) -> u64 + Sync,
-    {
-        let mid = self.mid.min(corpus.blocks.len());
-        let (lo, hi) = corpus.blocks.split_at_mut(mid);
-        let (plo, phi) = self.present.split_at_mut(mid * self.words);
-        let [d0, d1] = &mut self.deltas;
-        let words = self.words;
-        let run = |blocks: &mut [Vec<u16>], present: &mut [u64], d: &mut Delta| {
-            blocks
-                .iter_mut()
-                .zip(present.chunks_mut(words))
-                .map(|(b, p)| f(b, p, d))
-                .sum::<u64>()
-        };
-        let (n0, n1) = rayon::join(|| run(lo, plo, d0), || run(hi, phi, d1));
-        let mut touched = Vec::new();
-        for d in &mut self.deltas {
-            for &k in &d.touched {
-                let v = d.table.take(k);
-                if v != 0 {
-                    self.counts.add(k, v as i64);
-                    touched.push(k);
-                }
-            }
-            d.touched.clear();
-        }
-        (n0 + n1, touched)
-    }
-
-    fn run(&mut self, corpus: &mut BpeCorpus, n_merges: usize) -> Result<(Vec<MergeStat>, u64)> {
-        let (_, touched) = self.both(corpus, |b, _, d| {
-            count_block(b, d);
-            0
-        });
-        let mut seen = rustc_hash::FxHashSet::default();
-        let mut heap: BinaryHeap<Candidate> = touched
-            .into_iter()
-            .filter(|k| seen.insert(*k))
-            .map(|k| Candidate {
-                count: self.counts.get(k) as u64,
-                pair: Reverse(((k >> 16) as u16, (k & 0xFFFF) as u16)),
+    fn run(&mut self, n_merges: usize, bases: u64, segments: u64) -> Result<(Vec<MergeStat>, u64)> {
+        let mut heap: BinaryHeap<Candidate> = BinaryHeap::new();
+        self.counts.for_each(|k, c| {
+            heap.push(Candidate {
+                count: c as u64,
+                pair: Reverse(unkey(k)),
             })
-            .collect();
+        });
+        // Pairs too rare to be chosen soon are left out of the heap; the
+        // most frequent of them occurred `low_max` times. Should the heap's
+        // best fall to that, every pair is put back from the counts (this
+        // only happens on small corpora, where merges run out).
+        let mut low_max = 0u64;
+        let mut indexed = false;
         let mut stats = Vec::with_capacity(n_merges);
-        let mut banned = rustc_hash::FxHashSet::default();
+        let mut banned = FxHashSet::default();
         let mut skipped = 0u64;
+        let mut fresh = Vec::new();
         while stats.len() < n_merges {
+            if low_max > 0 && heap.peek().is_none_or(|c| c.count <= low_max) {
+                self.counts.for_each(|k, c| {
+                    if c > 0 {
+                        heap.push(Candidate {
+                            count: c as u64,
+                            pair: Reverse(unkey(k)),
+                        });
+                    }
+                });
+                low_max = 0;
+            }
             let Some(top) = heap.pop() else {
                 return Err(TokError::Param(format!(
-                    "only {} merges are possible on this corpus ({} bases in {} segments); {} were asked",
+                    "only {} merges are possible on this corpus ({bases} bases in {segments} segments); {n_merges} were asked",
                     stats.len(),
-                    corpus.bases,
-                    corpus.segments,
-                    n_merges
                 )));
             };
             let (a, b) = top.pair.0;
@@ -489,34 +429,55 @@ impl Merger {
             if self.index.contains_key(&text) {
                 banned.insert(k);
                 skipped += 1;
+                self.shards.iter_mut().for_each(|s| s.drop_pair(a, b));
                 continue;
             }
             let t = self.tokens.len() as u16;
             self.index.insert(text.clone(), t as u32);
             self.tokens.push(text);
-            let has = |p: &[u64], id: u16| p[id as usize >> 6] & (1 << (id & 63)) != 0;
-            let (applied, touched) = self.both(corpus, |blk, p, d| {
-                if !(has(p, a) && has(p, b)) {
-                    return 0;
-                }
-                let n = merge_block(blk, a, b, t, d);
-                if n > 0 {
-                    p[t as usize >> 6] |= 1 << (t & 63);
-                }
-                n
-            });
+            // Pairs rarer than this get no position list and stay out of
+            // the heap.
+            let floor = (top.count / self.tuning.floor_ratio.max(1)).max(2);
+            if !indexed && top.count.saturating_mul(self.tuning.switch_ratio) < self.symbols {
+                let counts = &self.counts;
+                self.shards
+                    .par_iter_mut()
+                    .for_each(|s| s.index(|k2| counts.get(k2) as u64 >= floor));
+                indexed = true;
+            }
+            let n_shards = self.shards.len() as u64;
+            let applied: u64 = self
+                .shards
+                .par_iter_mut()
+                .map(|s| s.merge(a, b, t, floor, n_shards))
+                .sum();
+            self.symbols -= applied;
             self.counts.take(k);
-            let mut pushed = rustc_hash::FxHashSet::default();
-            for k2 in touched {
-                let (x, y) = ((k2 >> 16) as u16, (k2 & 0xFFFF) as u16);
-                if (x == t || y == t) && pushed.insert(k2) {
-                    let c = self.counts.get(k2);
-                    if c > 0 {
-                        heap.push(Candidate {
-                            count: c as u64,
-                            pair: Reverse((x, y)),
-                        });
+            fresh.clear();
+            for shard in &self.shards {
+                for &(k2, d) in shard.changes() {
+                    if k2 != k {
+                        self.counts.add(k2, d);
                     }
+                    let (x, y) = unkey(k2);
+                    if x == t || y == t {
+                        fresh.push(k2);
+                    }
+                }
+            }
+            // New pairs enter the heap once, with their full count (a new
+            // pair's count never grows after this merge).
+            fresh.sort_unstable();
+            fresh.dedup();
+            for &k2 in &fresh {
+                let c = self.counts.get(k2).max(0) as u64;
+                if c >= floor {
+                    heap.push(Candidate {
+                        count: c,
+                        pair: Reverse(unkey(k2)),
+                    });
+                } else {
+                    low_max = low_max.max(c);
                 }
             }
             stats.push(MergeStat {
