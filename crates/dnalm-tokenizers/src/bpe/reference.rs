@@ -70,6 +70,10 @@ fn naive(segments: &[Vec<u8>], n_merges: usize) -> Option<Outcome> {
 fn fast(segments: &[Vec<u8>], n_merges: usize, tuning: Tuning) -> Option<Outcome> {
     let trainer = BpeTrainer::new(n_merges).unwrap().with_tuning(tuning);
     let (t, segs) = trainer.train_segmented(segments).ok()?;
+    // The reported token frequencies are those of the segmentation.
+    let mut freq = vec![0u64; t.token_counts.len()];
+    segs.iter().flatten().for_each(|&id| freq[id as usize] += 1);
+    assert_eq!(t.token_counts, freq, "token frequencies");
     let merges = t
         .merges
         .iter()

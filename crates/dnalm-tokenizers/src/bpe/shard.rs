@@ -130,18 +130,22 @@ pub(super) struct Shard {
 impl Shard {
     /// A shard over `chunks` (token ids of bases only, see [`super::BpeCorpus`])
     /// for token ids up to `max_id`, in the scan phase; also returns the
-    /// count of every pair.
-    pub(super) fn new(chunks: Vec<Chunk>, max_id: usize) -> (Shard, Vec<(u32, i64)>) {
+    /// count of every pair and of every base.
+    pub(super) fn new(chunks: Vec<Chunk>, max_id: usize) -> (Shard, Vec<(u32, i64)>, [u64; 4]) {
         // The corpus holds bases only (ids FIRST_BASE_ID..+4): 16 pairs.
         let first = FIRST_BASE_ID as usize;
         let mut n = [0i64; 16];
+        let mut ids = [0u64; FIRST_BASE_ID as usize + 4];
         for chunk in &chunks {
+            // Every base is the left side of one window (chunks end in SEP).
             for w in chunk.as_slice().windows(2) {
+                ids[w[0] as usize] += 1;
                 if w[0] != SEP && w[1] != SEP {
                     n[(w[0] as usize - first) * 4 + w[1] as usize - first] += 1;
                 }
             }
         }
+        let bases = [ids[first], ids[first + 1], ids[first + 2], ids[first + 3]];
         let counts = (0..16)
             .filter(|&j| n[j] > 0)
             .map(|j| (key((first + j / 4) as u16, (first + j % 4) as u16), n[j]))
@@ -155,7 +159,7 @@ impl Shard {
             tally: Tally::new(max_id),
             changes: Vec::new(),
         };
-        (shard, counts)
+        (shard, counts, bases)
     }
 
     /// Leave the scan phase: list the positions of every pair for which

@@ -188,24 +188,28 @@ impl BpeTrainer {
         let vocab =
             Vocab::with_specials(state.tokens.iter().skip(FIRST_BASE_ID as usize).cloned())?;
         let model = BpeModel::from_vocab_merges(vocab, &merge_pairs)?;
+        // Token frequencies follow from the bases and what each merge did.
         let mut token_counts = vec![0u64; state.tokens.len()];
+        for (i, n) in state.base_counts.iter().enumerate() {
+            token_counts[FIRST_BASE_ID as usize + i] = *n;
+        }
+        for m in &merges {
+            token_counts[m.left as usize] -= m.applied;
+            token_counts[m.right as usize] -= m.applied;
+            token_counts[m.result as usize] += m.applied;
+        }
         let mut segmented = Vec::new();
-        for shard in &state.shards {
-            shard.for_each_segment(|seg| {
-                for &id in seg {
-                    if id != DEAD {
-                        token_counts[id as usize] += 1;
-                    }
-                }
-                if keep {
+        if keep {
+            for shard in &state.shards {
+                shard.for_each_segment(|seg| {
                     segmented.push(
                         seg.iter()
                             .filter(|&&s| s != DEAD)
                             .map(|&s| s as u32)
                             .collect(),
                     );
-                }
-            });
+                });
+            }
         }
         Ok((
             BpeTraining {
@@ -323,6 +327,8 @@ struct Merger {
     index: FxHashMap<String, u32>,
     counts: Table<i64>,
     shards: Vec<Shard>,
+    /// Occurrences of A, C, G, T in the corpus.
+    base_counts: [u64; 4],
     /// Symbols (tokens and separators) left in the corpus.
     symbols: u64,
     tuning: Tuning,
@@ -354,15 +360,19 @@ impl Merger {
             acc += c.len();
             groups.last_mut().expect("a group exists").push(c);
         }
-        let built: Vec<(Shard, Vec<(u32, i64)>)> = groups
+        let built: Vec<(Shard, Vec<(u32, i64)>, [u64; 4])> = groups
             .into_par_iter()
             .map(|g| Shard::new(g, max_id))
             .collect();
         let mut counts = Table::new(max_id);
         let mut shards = Vec::with_capacity(built.len());
-        for (shard, c) in built {
+        let mut base_counts = [0u64; 4];
+        for (shard, c, bases) in built {
             for (k, v) in c {
                 counts.add(k, v);
+            }
+            for (all, n) in base_counts.iter_mut().zip(bases) {
+                *all += n;
             }
             shards.push(shard);
         }
@@ -371,6 +381,7 @@ impl Merger {
             index,
             counts,
             shards,
+            base_counts,
             symbols: total as u64,
             tuning,
         }
