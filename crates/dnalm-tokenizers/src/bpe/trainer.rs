@@ -360,7 +360,7 @@ impl Merger {
             acc += c.len();
             groups.last_mut().expect("a group exists").push(c);
         }
-        let built: Vec<(Shard, Vec<(u32, i64)>, [u64; 4])> = groups
+        let built: Vec<_> = groups
             .into_par_iter()
             .map(|g| Shard::new(g, max_id))
             .collect();
