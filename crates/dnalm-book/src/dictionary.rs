@@ -399,7 +399,7 @@ impl Dictionary {
         let mut seen_eng: HashMap<&str, usize> = HashMap::new();
         for (i, e) in self.entries.iter().enumerate() {
             let n = i + 1;
-            if !is_dna_word(&e.dna_word) || tok.id(&e.dna_word).is_none() {
+            if !is_model_dna_word(tok, &e.dna_word) {
                 return Err(format!(
                     "{bad}: entry {n}: DNA word {:?} is not a DNA word of the model's vocabulary",
                     e.dna_word
@@ -426,14 +426,9 @@ impl Dictionary {
                 ));
             }
         }
-        let (dna, _) = word_ids(tok);
-        if let Some(&id) = dna
-            .iter()
-            .find(|&&id| !seen_dna.contains_key(tok.token(id).unwrap_or_default()))
-        {
+        if let Some((id, word)) = first_uncovered_dna_word(tok, |w| seen_dna.contains_key(w)) {
             return Err(format!(
-                "{bad}: the model's DNA word {:?} (token {id}) has no entry",
-                tok.token(id).unwrap_or_default()
+                "{bad}: the model's DNA word {word:?} (token {id}) has no entry"
             ));
         }
         Ok(())
@@ -441,6 +436,25 @@ impl Dictionary {
 }
 
 /// The ids of DNA words and of English words, in id order.
+/// Whether `word` is a DNA word of the model's vocabulary. With
+/// [`first_uncovered_dna_word`], the one test of "does this dictionary
+/// match the model" for dnalm's own dictionaries and for any user map
+/// ([`crate::translate::Translator::check`]).
+pub(crate) fn is_model_dna_word(tok: &dyn BookTokenizer, word: &str) -> bool {
+    is_dna_word(word) && tok.id(word).is_some()
+}
+
+/// The first DNA word of the model's vocabulary (in id order) for which
+/// `covered` is false, with its id.
+pub(crate) fn first_uncovered_dna_word(
+    tok: &dyn BookTokenizer,
+    covered: impl Fn(&str) -> bool,
+) -> Option<(u32, &str)> {
+    (0..tok.vocab_size() as u32)
+        .filter_map(|id| tok.token(id).map(|t| (id, t)))
+        .find(|&(_, t)| is_dna_word(t) && !covered(t))
+}
+
 fn word_ids(tok: &dyn BookTokenizer) -> (Vec<u32>, Vec<u32>) {
     let mut dna = Vec::new();
     let mut eng = Vec::new();

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::dictionary::{first_uncovered_dna_word, is_model_dna_word};
 use crate::model::{is_dna_word, BookTokenizer};
 use crate::{BookError, Result};
 
@@ -136,22 +137,18 @@ impl Translator {
         let mut keys: Vec<&String> = self.map.keys().collect();
         keys.sort();
         for k in keys {
-            if !is_dna_word(k) || tokenizer.id(k).is_none() {
+            if !is_model_dna_word(tokenizer, k) {
                 return Err(BookError::Data(format!(
                     "{}: the dictionary does not match the model: {k:?} is not a DNA word of its vocabulary",
                     self.source
                 )));
             }
         }
-        for id in 0..tokenizer.vocab_size() as u32 {
-            if let Some(t) = tokenizer.token(id) {
-                if is_dna_word(t) && !self.map.contains_key(t) {
-                    return Err(BookError::Data(format!(
-                        "{}: the dictionary does not match the model: its DNA word {t:?} has no entry",
-                        self.source
-                    )));
-                }
-            }
+        if let Some((_, t)) = first_uncovered_dna_word(tokenizer, |w| self.map.contains_key(w)) {
+            return Err(BookError::Data(format!(
+                "{}: the dictionary does not match the model: its DNA word {t:?} has no entry",
+                self.source
+            )));
         }
         Ok(())
     }
