@@ -67,24 +67,32 @@ impl MapBuf {
     }
 }
 
-/// A fixed-capacity array of `u16` (it never reallocates).
+/// Ids a chunk holds past its capacity, so that the scan phase can read and
+/// write whole 16-byte vectors at its end.
+pub(super) const SLACK: usize = 32;
+
+/// A fixed-capacity array of token ids (`u8` in the trainer's scan phase,
+/// `u16` after), with [`SLACK`] more ids of room behind it; it never
+/// reallocates.
 #[derive(Debug)]
-pub(super) struct Chunk {
+pub(super) struct Chunk<T> {
     buf: MapBuf,
     len: usize,
+    _id: std::marker::PhantomData<T>,
 }
 
-impl Chunk {
+impl<T: bytemuck::Pod> Chunk<T> {
     /// An empty chunk for at least `n` ids, on huge pages where possible.
-    pub(super) fn with_capacity(n: usize) -> Chunk {
+    pub(super) fn with_capacity(n: usize) -> Chunk<T> {
         Chunk {
-            buf: MapBuf::new(n * 2, true),
+            buf: MapBuf::new((n + SLACK) * std::mem::size_of::<T>(), true),
             len: 0,
+            _id: std::marker::PhantomData,
         }
     }
 
     pub(super) fn capacity(&self) -> usize {
-        self.buf.len() / 2
+        self.buf.len() / std::mem::size_of::<T>() - SLACK
     }
 
     pub(super) fn len(&self) -> usize {
@@ -92,18 +100,18 @@ impl Chunk {
     }
 
     /// The ids held.
-    pub(super) fn as_slice(&self) -> &[u16] {
+    pub(super) fn as_slice(&self) -> &[T] {
         &bytemuck::cast_slice(self.buf.as_bytes())[..self.len]
     }
 
-    pub(super) fn as_mut_slice(&mut self) -> &mut [u16] {
+    pub(super) fn as_mut_slice(&mut self) -> &mut [T] {
         &mut bytemuck::cast_slice_mut(self.buf.as_bytes_mut())[..self.len]
     }
 
     /// Append `ids`; panics if they do not fit (callers check `capacity`).
-    pub(super) fn extend(&mut self, ids: impl ExactSizeIterator<Item = u16>) {
+    pub(super) fn extend(&mut self, ids: impl ExactSizeIterator<Item = T>) {
         let (start, n) = (self.len, ids.len());
-        let all: &mut [u16] = bytemuck::cast_slice_mut(self.buf.as_bytes_mut());
+        let all: &mut [T] = bytemuck::cast_slice_mut(self.buf.as_bytes_mut());
         for (slot, id) in all[start..start + n].iter_mut().zip(ids) {
             *slot = id;
         }
@@ -113,6 +121,21 @@ impl Chunk {
     pub(super) fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
     }
+
+    /// The whole room, capacity and slack, whatever the length.
+    pub(super) fn room(&self) -> &[T] {
+        bytemuck::cast_slice(self.buf.as_bytes())
+    }
+
+    pub(super) fn room_mut(&mut self) -> &mut [T] {
+        bytemuck::cast_slice_mut(self.buf.as_bytes_mut())
+    }
+
+    /// Set the length after writing through [`Chunk::room_mut`].
+    pub(super) fn set_len(&mut self, len: usize) {
+        assert!(len <= self.capacity(), "chunk length beyond capacity");
+        self.len = len;
+    }
 }
 
 #[cfg(test)]
@@ -121,7 +144,7 @@ mod tests {
 
     #[test]
     fn holds_what_was_pushed() {
-        let mut c = Chunk::with_capacity(5);
+        let mut c = Chunk::<u16>::with_capacity(5);
         assert!(c.capacity() >= 5);
         c.extend([1u16, 2, 3].into_iter());
         c.extend([4u16].into_iter());

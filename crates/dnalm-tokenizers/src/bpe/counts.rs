@@ -22,7 +22,7 @@ pub(super) enum Table<T> {
     Hashed(FxHashMap<u32, T>),
 }
 
-impl<T: Copy + Default + std::ops::AddAssign> Table<T> {
+impl<T: Copy + Default + std::ops::AddAssign + std::ops::SubAssign> Table<T> {
     /// A table for ids up to `max_id`.
     pub(super) fn new(max_id: usize) -> Table<T> {
         let width = max_id + 1;
@@ -43,6 +43,16 @@ impl<T: Copy + Default + std::ops::AddAssign> Table<T> {
                 v[(k >> 16) as usize * *width + (k & 0xFFFF) as usize] += d
             }
             Table::Hashed(m) => *m.entry(k).or_default() += d,
+        }
+    }
+
+    #[inline]
+    pub(super) fn sub(&mut self, k: u32, d: T) {
+        match self {
+            Table::Dense { width, v } => {
+                v[(k >> 16) as usize * *width + (k & 0xFFFF) as usize] -= d
+            }
+            Table::Hashed(m) => *m.entry(k).or_default() -= d,
         }
     }
 

@@ -34,10 +34,11 @@
 //! found by a scan ([`Shard::scan`]). Either way the merges are exact.
 
 use rustc_hash::FxHashMap;
+use wide::u8x16;
 
 use super::chunk::Chunk;
 use super::counts::{key, Table};
-use super::plist::{ListWriter, PairList, Pool};
+use super::plist::{PairList, Pool};
 use super::FIRST_BASE_ID;
 
 /// Separator after each segment (the `[PAD]` id, which never pairs).
@@ -49,32 +50,38 @@ pub(super) const DEAD: u16 = u16::MAX;
 /// it lets the processor fetch many cache lines at the same time.
 const BATCH: usize = 128;
 
-/// Index of the first `i` with `x[i] == a && x[i + 1] == b`. Written as
-/// fixed-width OR-reductions so that the compiler vectorises the common
-/// case of no match.
-#[inline]
-fn find_pair(x: &[u16], a: u16, b: u16) -> Option<usize> {
-    const W: usize = 32;
-    let n = x.len();
-    let mut i = 0;
-    while i + W < n {
-        let c0 = &x[i..i + W];
-        let c1 = &x[i + 1..i + W + 1];
-        let mut mask = 0u32;
-        for j in 0..W {
-            mask |= (((c0[j] == a) & (c1[j] == b)) as u32) << j;
-        }
-        if mask != 0 {
-            return Some(i + mask.trailing_zeros() as usize);
-        }
-        i += W;
-    }
-    (i..n.saturating_sub(1)).find(|&j| x[j] == a && x[j + 1] == b)
+/// Where a scan-phase merge stands in one chunk: `src[r..]` is still to
+/// copy, to `dst[w..]`.
+struct Compactor<'a> {
+    src: &'a [u8],
+    dst: &'a mut [u8],
+    r: usize,
+    w: usize,
+    /// The new token.
+    t: u8,
 }
 
-#[inline]
-fn at(chunks: &[&mut [u16]], pos: u64) -> u16 {
-    chunks[(pos >> 32) as usize][pos as u32 as usize]
+impl Compactor<'_> {
+    /// Merge the pair at `p` (`p >= r`) and tally its neighbours.
+    #[inline(always)]
+    fn take(&mut self, p: usize, left: &mut [u32], right: &mut [u32]) {
+        // Copy src[r..p] by 16-byte blocks (both chunks have slack).
+        let d = self.w.wrapping_sub(self.r);
+        let mut i = self.r;
+        while i < p {
+            let o = i.wrapping_add(d);
+            self.dst[o..o + 16].copy_from_slice(&self.src[i..i + 16]);
+            i += 16;
+        }
+        self.w += p - self.r;
+        // Neighbours: the final left one, the original right one (a chunk
+        // starts and ends with SEP, so p >= 1 and p + 2 < its length).
+        left[self.dst[self.w - 1] as usize] += 1;
+        right[self.src[p + 2] as usize] += 1;
+        self.dst[self.w] = self.t;
+        self.w += 1;
+        self.r = p + 2;
+    }
 }
 
 /// Per-neighbour tallies of one merge `(a, b) -> t` on one shard.
@@ -84,15 +91,16 @@ struct Tally {
     /// `(x, t)` gained); `right[x]` likewise for `(b, x)` and `(t, x)`.
     left: Vec<u32>,
     right: Vec<u32>,
-    left_w: Vec<ListWriter>,
-    right_w: Vec<ListWriter>,
+    /// The lists of the new pairs `(x, t)` and `(t, x)` being written, and
+    /// how many positions each has so far.
+    left_list: Vec<(PairList, u32)>,
+    right_list: Vec<(PairList, u32)>,
     left_seen: Vec<u16>,
     right_seen: Vec<u16>,
-    batch: Vec<u64>,
     values: Vec<u16>,
-    /// The merges made: position, left neighbour's offset, left and right
-    /// neighbour ids.
-    apps: Vec<(u64, u32, u16, u16)>,
+    /// The merges made: position, left neighbour's position, left and
+    /// right neighbour ids.
+    apps: Vec<(u32, u32, u16, u16)>,
 }
 
 impl Tally {
@@ -101,11 +109,10 @@ impl Tally {
         Tally {
             left: vec![0; n],
             right: vec![0; n],
-            left_w: vec![ListWriter::default(); n],
-            right_w: vec![ListWriter::default(); n],
+            left_list: vec![Default::default(); n],
+            right_list: vec![Default::default(); n],
             left_seen: Vec::new(),
             right_seen: Vec::new(),
-            batch: Vec::with_capacity(BATCH),
             values: Vec::with_capacity(BATCH),
             apps: Vec::new(),
         }
@@ -114,7 +121,14 @@ impl Tally {
 
 #[derive(Debug)]
 pub(super) struct Shard {
-    chunks: Vec<Chunk>,
+    /// Scan phase: the corpus as one-byte ids (every id made in the scan
+    /// phase fits; the trainer switches to the index before one does not).
+    narrow: Vec<Chunk<u8>>,
+    /// Where a scan-phase merge writes a chunk's new contents.
+    spare: Chunk<u8>,
+    /// Index phase: the whole shard as one array of two-byte ids; a
+    /// position is an index into it.
+    flat: Chunk<u16>,
     lists: FxHashMap<u32, PairList>,
     pool: Pool,
     /// False in the scan phase (chunks compacted by every merge, no
@@ -123,96 +137,91 @@ pub(super) struct Shard {
     /// Pairs present here but without a list (1).
     unlisted: Table<u8>,
     tally: Tally,
-    /// Count changes of the last merge, by pair key.
-    changes: Vec<(u32, i64)>,
+    /// Occurrences of every pair in this shard (fewer than 2^32 symbols,
+    /// so a `u32` holds any count).
+    counts: Table<u32>,
+    /// The new pairs the last merge made here, as keys.
+    fresh: Vec<u32>,
 }
 
 impl Shard {
-    /// A shard over `chunks` (token ids of bases only, see [`super::BpeCorpus`])
-    /// for token ids up to `max_id`, in the scan phase; also returns the
-    /// count of every pair and of every base.
-    pub(super) fn new(chunks: Vec<Chunk>, max_id: usize) -> (Shard, Vec<(u32, i64)>, [u64; 4]) {
+    /// A shard over `chunks` (token ids of bases only, see [`super::BpeCorpus`];
+    /// fewer than 2^32 in all) for token ids up to `max_id`, in the scan
+    /// phase; also returns the count of every base.
+    pub(super) fn new(chunks: Vec<Chunk<u8>>, max_id: usize) -> (Shard, [u64; 4]) {
         // The corpus holds bases only (ids FIRST_BASE_ID..+4): 16 pairs.
         let first = FIRST_BASE_ID as usize;
-        let mut n = [0i64; 16];
+        let mut n = [0u32; 16];
         let mut ids = [0u64; FIRST_BASE_ID as usize + 4];
         for chunk in &chunks {
             // Every base is the left side of one window (chunks end in SEP).
             for w in chunk.as_slice().windows(2) {
                 ids[w[0] as usize] += 1;
-                if w[0] != SEP && w[1] != SEP {
+                if w[0] != SEP as u8 && w[1] != SEP as u8 {
                     n[(w[0] as usize - first) * 4 + w[1] as usize - first] += 1;
                 }
             }
         }
         let bases = [ids[first], ids[first + 1], ids[first + 2], ids[first + 3]];
-        let counts = (0..16)
-            .filter(|&j| n[j] > 0)
-            .map(|j| (key((first + j / 4) as u16, (first + j % 4) as u16), n[j]))
-            .collect();
+        let mut counts = Table::new(max_id);
+        for (j, &c) in n.iter().enumerate() {
+            counts.add(key((first + j / 4) as u16, (first + j % 4) as u16), c);
+        }
         let shard = Shard {
-            chunks,
+            narrow: chunks,
+            spare: Chunk::with_capacity(0),
+            flat: Chunk::with_capacity(0),
             lists: FxHashMap::default(),
             pool: Pool::default(),
             indexed: false,
             unlisted: Table::new(max_id),
             tally: Tally::new(max_id),
-            changes: Vec::new(),
+            counts,
+            fresh: Vec::new(),
         };
-        (shard, counts, bases)
+        (shard, bases)
     }
 
-    /// Leave the scan phase: list the positions of every pair for which
-    /// `keep(pair key)` holds (the others are listed by a scan if they are
-    /// ever merged).
-    pub(super) fn index(&mut self, keep: impl Fn(u32) -> bool) {
-        const NOT_KEPT: u32 = u32::MAX;
-        // Pair -> writer slot + 1, or NOT_KEPT.
-        let mut slots: Table<u32> = Table::new(self.tally.left.len() - 1);
-        let mut writers: Vec<(u32, ListWriter)> = Vec::new();
-        // Two passes over the corpus: sizes, then bytes.
-        for pass in 0..2 {
-            for (c, chunk) in self.chunks.iter().enumerate() {
-                let base = (c as u64) << 32;
-                for (i, w) in chunk.as_slice().windows(2).enumerate() {
-                    if w[0] == SEP || w[1] == SEP {
-                        continue;
-                    }
-                    let k = key(w[0], w[1]);
-                    let slot = match slots.get(k) {
-                        0 => {
-                            let s = if keep(k) {
-                                writers.push((k, ListWriter::default()));
-                                writers.len() as u32
-                            } else {
-                                self.unlisted.add(k, 1);
-                                NOT_KEPT
-                            };
-                            slots.add(k, s);
-                            s
-                        }
-                        s => s,
-                    };
-                    if slot != NOT_KEPT {
-                        let w = &mut writers[slot as usize - 1].1;
-                        if pass == 0 {
-                            w.size(base | i as u64);
-                        } else {
-                            w.write(&mut self.pool, base | i as u64);
-                        }
-                    }
-                }
-            }
-            if pass == 0 {
-                writers
-                    .iter_mut()
-                    .for_each(|(_, w)| w.start(&mut self.pool));
+    /// Leave the scan phase (every id in the corpus is below `ids`): lay the
+    /// chunks end to end as two-byte ids, and list the positions of every
+    /// pair, by a counting sort.
+    pub(super) fn index(&mut self, ids: u16) {
+        let total: usize = self.narrow.iter().map(Chunk::len).sum();
+        assert!(
+            total < u32::MAX as usize,
+            "a shard holds fewer than 2^32 symbols"
+        );
+        let mut flat = Chunk::with_capacity(total);
+        for n in std::mem::take(&mut self.narrow) {
+            flat.extend(n.as_slice().iter().map(|&s| s as u16));
+        }
+        self.spare = Chunk::with_capacity(0);
+        let width = ids as usize;
+        let slot = |w: &[u16]| w[0] as usize * width + w[1] as usize;
+        let mut at = vec![0u32; width * width];
+        for w in flat.as_slice().windows(2) {
+            if w[0] != SEP && w[1] != SEP {
+                at[slot(w)] += 1;
             }
         }
-        self.lists = writers
-            .into_iter()
-            .map(|(k, mut w)| (k, w.finish()))
-            .collect();
+        let all = self.pool.alloc(at.iter().map(|&n| n as usize).sum());
+        let mut start = 0u32;
+        for (j, n) in at.iter_mut().enumerate() {
+            if *n > 0 {
+                let k = key((j / width) as u16, (j % width) as u16);
+                self.lists.insert(k, all.sub(start, *n));
+            }
+            (*n, start) = (start, start + *n);
+        }
+        let out = self.pool.get_mut(all);
+        for (i, w) in flat.as_slice().windows(2).enumerate() {
+            if w[0] != SEP && w[1] != SEP {
+                let j = slot(w);
+                out[at[j] as usize] = i as u32;
+                at[j] += 1;
+            }
+        }
+        self.flat = flat;
         self.indexed = true;
     }
 
@@ -222,44 +231,46 @@ impl Shard {
         self.unlisted.take(key(a, b));
     }
 
-    /// Apply merge `(a, b) -> t` at every current occurrence, left to right.
+    /// Apply merge `(a, b) -> t` at every current occurrence, left to right,
+    /// and update the counts; [`Shard::fresh`] then holds the new pairs.
     ///
-    /// The new pairs it creates get a position list here if they occur at
-    /// least `floor / shards` times in this shard; rarer ones are not worth
-    /// a list (most are never merged), and are listed by a scan if they ever
-    /// are.
+    /// In the index phase, the new pairs get a position list here if they
+    /// occur at least `floor / shards` times in this shard; rarer ones are
+    /// not worth a list (most are never merged), and are listed by a scan if
+    /// they ever are.
     pub(super) fn merge(&mut self, a: u16, b: u16, t: u16, floor: u64, shards: u64) -> u64 {
-        self.changes.clear();
-        if !self.indexed {
-            return self.merge_by_scan(a, b, t);
-        }
+        self.fresh.clear();
+        let applied = if self.indexed {
+            self.merge_indexed(a, b, t, floor, shards)
+        } else {
+            self.merge_by_scan(a, b, t)
+        };
+        // Left to right, every occurrence merges or overlaps one that did:
+        // none is left.
+        self.counts.take(key(a, b));
+        applied
+    }
+
+    fn merge_indexed(&mut self, a: u16, b: u16, t: u16, floor: u64, shards: u64) -> u64 {
         let k = key(a, b);
         let list = match self.lists.remove(&k) {
             Some(list) => list,
             None if self.unlisted.take(k) != 0 => self.scan(a, b),
             None => return 0,
         };
-        let mut views: Vec<&mut [u16]> = self.chunks.iter_mut().map(Chunk::as_mut_slice).collect();
-        let chunks = &mut views[..];
+        let x = self.flat.as_mut_slice();
         let tl = &mut self.tally;
         let mut applied = 0u64;
-        let mut positions = self.pool.iter(list);
-        loop {
-            tl.batch.clear();
-            tl.batch.extend(positions.by_ref().take(BATCH));
-            if tl.batch.is_empty() {
-                break;
-            }
+        for batch in self.pool.get(list).chunks(BATCH) {
             tl.values.clear();
-            tl.values.extend(tl.batch.iter().map(|&p| at(chunks, p)));
-            for (&p, &v) in tl.batch.iter().zip(&tl.values) {
+            tl.values.extend(batch.iter().map(|&p| x[p as usize]));
+            for (&p, &v) in batch.iter().zip(&tl.values) {
                 // A position only ever changes to `t` or DEAD, never to `a`,
                 // so a loaded value that is not `a` is still not `a`.
                 if v != a {
                     continue;
                 }
-                let x = &mut chunks[(p >> 32) as usize];
-                let o = p as u32 as usize;
+                let o = p as usize;
                 if x[o] != a {
                     continue;
                 }
@@ -296,14 +307,17 @@ impl Shard {
             }
         }
         // Count changes, and which new pairs are frequent enough for a list.
-        let changes = &mut self.changes;
+        let counts = &mut self.counts;
         let worth = |n: u32| n as u64 * shards >= floor;
         for &x in &tl.left_seen {
             let n = tl.left[x as usize];
             if x != SEP {
-                changes.push((key(x, a), -(n as i64)));
-                changes.push((key(x, t), n as i64));
-                if !worth(n) {
+                counts.sub(key(x, a), n);
+                counts.add(key(x, t), n);
+                self.fresh.push(key(x, t));
+                if worth(n) {
+                    tl.left_list[x as usize] = (self.pool.alloc(n as usize), 0);
+                } else {
                     self.unlisted.add(key(x, t), 1);
                 }
             }
@@ -311,54 +325,41 @@ impl Shard {
         for &x in &tl.right_seen {
             let n = tl.right[x as usize];
             if x != SEP {
-                changes.push((key(b, x), -(n as i64)));
-                changes.push((key(t, x), n as i64));
-                if !worth(n) {
+                counts.sub(key(b, x), n);
+                counts.add(key(t, x), n);
+                self.fresh.push(key(t, x));
+                if worth(n) {
+                    tl.right_list[x as usize] = (self.pool.alloc(n as usize), 0);
+                } else {
                     self.unlisted.add(key(t, x), 1);
                 }
             }
         }
         // Lists of the frequent ones, from the merges just made (in
-        // increasing position, so each list is sorted): sizes, then bytes.
-        let kept_left = |x: u16, tl: &Tally| x != SEP && worth(tl.left[x as usize]);
-        let kept_right = |x: u16, tl: &Tally| x != SEP && worth(tl.right[x as usize]);
+        // increasing position, so each list is sorted).
+        let kept = |x: u16, n: &[u32]| x != SEP && worth(n[x as usize]);
         for &(p, l, left, right) in &tl.apps {
-            if kept_left(left, tl) {
-                tl.left_w[left as usize].size(p & !0xFFFF_FFFF | l as u64);
+            if kept(left, &tl.left) {
+                let (list, at) = &mut tl.left_list[left as usize];
+                self.pool.get_mut(*list)[*at as usize] = l;
+                *at += 1;
             }
-            if kept_right(right, tl) {
-                tl.right_w[right as usize].size(p);
-            }
-        }
-        for &x in &tl.left_seen {
-            if kept_left(x, tl) {
-                tl.left_w[x as usize].start(&mut self.pool);
-            }
-        }
-        for &x in &tl.right_seen {
-            if kept_right(x, tl) {
-                tl.right_w[x as usize].start(&mut self.pool);
-            }
-        }
-        for &(p, l, left, right) in &tl.apps {
-            if kept_left(left, tl) {
-                tl.left_w[left as usize].write(&mut self.pool, p & !0xFFFF_FFFF | l as u64);
-            }
-            if kept_right(right, tl) {
-                tl.right_w[right as usize].write(&mut self.pool, p);
+            if kept(right, &tl.right) {
+                let (list, at) = &mut tl.right_list[right as usize];
+                self.pool.get_mut(*list)[*at as usize] = p;
+                *at += 1;
             }
         }
         tl.apps.clear();
         for &x in &tl.left_seen {
-            if kept_left(x, tl) {
-                self.lists.insert(key(x, t), tl.left_w[x as usize].finish());
+            if kept(x, &tl.left) {
+                self.lists.insert(key(x, t), tl.left_list[x as usize].0);
             }
             tl.left[x as usize] = 0;
         }
         for &x in &tl.right_seen {
-            if kept_right(x, tl) {
-                self.lists
-                    .insert(key(t, x), tl.right_w[x as usize].finish());
+            if kept(x, &tl.right) {
+                self.lists.insert(key(t, x), tl.right_list[x as usize].0);
             }
             tl.right[x as usize] = 0;
         }
@@ -367,59 +368,99 @@ impl Shard {
         applied
     }
 
-    /// Count changes of the last merge, by pair key.
-    pub(super) fn changes(&self) -> &[(u32, i64)] {
-        &self.changes
+    /// The new pairs the last merge made here (each once), as keys.
+    pub(super) fn fresh(&self) -> &[u32] {
+        &self.fresh
+    }
+
+    /// Occurrences of pair `k` here.
+    pub(super) fn count(&self, k: u32) -> u32 {
+        self.counts.get(k)
+    }
+
+    /// Occurrences of every pair here.
+    pub(super) fn counts(&self) -> &Table<u32> {
+        &self.counts
     }
 
     /// Scan phase: apply merge `(a, b) -> t` by one pass over every chunk,
-    /// which also removes the merged-away positions.
-    fn merge_by_scan(&mut self, a: u16, b: u16, t: u16) -> u64 {
+    /// copying it into the spare chunk without the merged-away positions
+    /// (the two then swap).
+    ///
+    /// Each step compares 32 positions at once (two 16-byte vectors per
+    /// side, `wide`), giving a bit mask of the positions where `(a, b)`
+    /// starts; matches are taken left to right, one that overlaps the
+    /// previous one is skipped (runs of equal tokens). The symbols between
+    /// matches move as whole 16-byte blocks, which may write past the gap:
+    /// the destination is another chunk, and the next write starts at the
+    /// gap's end.
+    fn merge_by_scan(&mut self, a16: u16, b16: u16, t16: u16) -> u64 {
+        const W: usize = 32;
+        let narrow = |id: u16| u8::try_from(id).expect("scan-phase ids fit in a byte");
+        let (a, b, t) = (narrow(a16), narrow(b16), narrow(t16));
+        let (va, vb) = (u8x16::splat(a), u8x16::splat(b));
+        let load = |x: &[u8], i: usize| u8x16::new(x[i..i + 16].try_into().expect("16 bytes"));
         let tl = &mut self.tally;
         let (left, right) = (&mut tl.left, &mut tl.right);
         let mut applied = 0u64;
-        for chunk in &mut self.chunks {
-            let x = chunk.as_mut_slice();
-            let n = x.len();
-            // x[0] and x[n - 1] are SEP, which never pairs, so a match at r
-            // has r >= 1 and r + 2 <= n - 1. Between matches, the symbols
-            // move down by a block copy.
-            let Some(first) = find_pair(x, a, b) else {
-                continue;
-            };
-            let (mut w, mut r) = (first, first);
-            loop {
-                // Neighbours: the final left one, the original right one.
-                left[x[w - 1] as usize] += 1;
-                right[x[r + 2] as usize] += 1;
-                x[w] = t;
-                w += 1;
-                r += 2;
-                applied += 1;
-                let next = find_pair(&x[r..], a, b).map_or(n, |o| r + o);
-                x.copy_within(r..next, w);
-                w += next - r;
-                if next == n {
-                    break;
-                }
-                r = next;
+        for chunk in &mut self.narrow {
+            let n = chunk.len();
+            if self.spare.capacity() < n {
+                self.spare = Chunk::with_capacity(chunk.capacity());
             }
-            chunk.truncate(w);
+            let mut out = Compactor {
+                src: chunk.room(),
+                dst: self.spare.room_mut(),
+                r: 0,
+                w: 0,
+                t,
+            };
+            let src = out.src;
+            // Blocks of W pair starts, all with p + 1 < n.
+            let mut i = 0;
+            while i + W < n {
+                let m0 = load(src, i).simd_eq(va) & load(src, i + 1).simd_eq(vb);
+                let m1 = load(src, i + 16).simd_eq(va) & load(src, i + 17).simd_eq(vb);
+                let mut m = m0.to_bitmask() | m1.to_bitmask() << 16;
+                while m != 0 {
+                    let p = i + m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    if p >= out.r {
+                        out.take(p, left, right);
+                        applied += 1;
+                    }
+                }
+                i += W;
+            }
+            for p in i..n.saturating_sub(1) {
+                if p >= out.r && src[p] == a && src[p + 1] == b {
+                    out.take(p, left, right);
+                    applied += 1;
+                }
+            }
+            let (r, w) = (out.r, out.w);
+            let len = w + n - r;
+            out.dst[w..len].copy_from_slice(&src[r..n]);
+            std::mem::swap(chunk, &mut self.spare);
+            chunk.set_len(len);
         }
         // SEP neighbours do not pair (index 0 is SEP).
         left[SEP as usize] = 0;
         right[SEP as usize] = 0;
-        let changes = &mut self.changes;
+        let counts = &mut self.counts;
+        let (a, b, t) = (a16, b16, t16);
         for x in 1..left.len() {
             let (l, r) = (std::mem::take(&mut left[x]), std::mem::take(&mut right[x]));
             let x = x as u16;
             if l > 0 {
-                changes.push((key(x, a), -(l as i64)));
-                changes.push((key(x, t), l as i64));
+                counts.sub(key(x, a), l);
+                counts.add(key(x, t), l);
+                self.fresh.push(key(x, t));
             }
             if r > 0 {
-                changes.push((key(b, x), -(r as i64)));
-                changes.push((key(t, x), r as i64));
+                counts.sub(key(b, x), r);
+                counts.add(key(t, x), r);
+                self.fresh.push(key(t, x));
             }
         }
         applied
@@ -428,30 +469,37 @@ impl Shard {
     /// The positions of pair `(a, b)`, by a scan (for a pair without a list).
     fn scan(&mut self, a: u16, b: u16) -> PairList {
         let mut list = Vec::new();
-        for (c, x) in self.chunks.iter().map(Chunk::as_slice).enumerate() {
-            let base = (c as u64) << 32;
-            let mut prev = 0;
-            for (i, &s) in x.iter().enumerate() {
-                if s == DEAD {
-                    continue;
-                }
-                if s == b && x[prev] == a {
-                    list.push(base | prev as u64);
-                }
-                prev = i;
+        let x = self.flat.as_slice();
+        let mut prev = 0;
+        for (i, &s) in x.iter().enumerate() {
+            if s == DEAD {
+                continue;
             }
+            if s == b && x[prev] == a {
+                list.push(prev as u32);
+            }
+            prev = i;
         }
         self.pool.list_of(&list)
     }
 
-    /// Call `f` on every segment in order, with the merged-away positions
-    /// ([`DEAD`]) still in it.
-    pub(super) fn for_each_segment(&self, mut f: impl FnMut(&[u16])) {
-        for chunk in &self.chunks {
-            for seg in chunk.as_slice().split(|&s| s == SEP) {
+    /// Append every segment's tokens, in order, to `out`.
+    pub(super) fn segments(&self, out: &mut Vec<Vec<u32>>) {
+        for chunk in &self.narrow {
+            for seg in chunk.as_slice().split(|&s| s == SEP as u8) {
                 if !seg.is_empty() {
-                    f(seg);
+                    out.push(seg.iter().map(|&s| s as u32).collect());
                 }
+            }
+        }
+        for seg in self.flat.as_slice().split(|&s| s == SEP) {
+            if !seg.is_empty() {
+                out.push(
+                    seg.iter()
+                        .filter(|&&s| s != DEAD)
+                        .map(|&s| s as u32)
+                        .collect(),
+                );
             }
         }
     }

@@ -17,8 +17,8 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::chunk::Chunk;
-use super::counts::{key, unkey, Table};
-use super::shard::{Shard, DEAD, SEP};
+use super::counts::{key, unkey};
+use super::shard::{Shard, SEP};
 use super::{BpeModel, FIRST_BASE_ID};
 use crate::error::{Result, TokError};
 use crate::vocab::Vocab;
@@ -34,6 +34,9 @@ const FLOOR_RATIO: u64 = 64;
 /// Chunks are filled with whole segments up to about this many symbols
 /// (a longer segment gets a chunk of its own); shards are runs of chunks.
 const CHUNK: usize = 1 << 20;
+
+/// Longest segment the trainer takes (shards index symbols with `u32`).
+const MAX_SEGMENT: usize = 1 << 30;
 
 /// Base byte -> code 0..4, or 0xFF.
 const CODES: [u8; 256] = {
@@ -183,7 +186,7 @@ impl BpeTrainer {
         }
         let (segments, bases) = (corpus.segments, corpus.bases);
         let mut state = Merger::new(corpus, self.merges, self.tuning);
-        let (merges, skipped) = state.run(self.merges, bases, segments)?;
+        let (merges, skipped) = rayon::scope(|_| state.run(self.merges, bases, segments))?;
         let merge_pairs: Vec<(u32, u32)> = merges.iter().map(|m| (m.left, m.right)).collect();
         let vocab =
             Vocab::with_specials(state.tokens.iter().skip(FIRST_BASE_ID as usize).cloned())?;
@@ -201,14 +204,7 @@ impl BpeTrainer {
         let mut segmented = Vec::new();
         if keep {
             for shard in &state.shards {
-                shard.for_each_segment(|seg| {
-                    segmented.push(
-                        seg.iter()
-                            .filter(|&&s| s != DEAD)
-                            .map(|&s| s as u32)
-                            .collect(),
-                    );
-                });
+                shard.segments(&mut segmented);
             }
         }
         Ok((
@@ -229,8 +225,8 @@ impl BpeTrainer {
 /// two bytes per base.
 #[derive(Debug)]
 pub struct BpeCorpus {
-    /// Each chunk: `[SEP, seg, SEP, seg, SEP, ...]`.
-    chunks: Vec<Chunk>,
+    /// Each chunk: `[SEP, seg, SEP, seg, SEP, ...]`, one byte per id.
+    chunks: Vec<Chunk<u8>>,
     /// Symbols per chunk.
     chunk: usize,
     segments: u64,
@@ -252,6 +248,12 @@ impl BpeCorpus {
         if seg.is_empty() {
             return Ok(());
         }
+        if seg.len() > MAX_SEGMENT {
+            return Err(TokError::Param(format!(
+                "a BPE training segment of {} bases; at most {MAX_SEGMENT} are supported (cut it into windows)",
+                seg.len()
+            )));
+        }
         // A chunk never reallocates: a segment that does not fit starts a
         // new chunk (sized for it if it is longer than a chunk).
         let fits = self
@@ -260,7 +262,7 @@ impl BpeCorpus {
             .is_some_and(|c| c.len() + seg.len() < c.capacity());
         if !fits {
             let mut c = Chunk::with_capacity(self.chunk.max(seg.len() + 2));
-            c.extend([SEP].into_iter());
+            c.extend([SEP as u8].into_iter());
             self.chunks.push(c);
         }
         let chunk = self.chunks.last_mut().expect("a chunk exists");
@@ -269,7 +271,7 @@ impl BpeCorpus {
         chunk.extend(seg.iter().map(|&b| {
             let c = CODES[b as usize];
             bad |= c;
-            FIRST_BASE_ID as u16 + (c & 3) as u16
+            FIRST_BASE_ID as u8 + (c & 3)
         }));
         if bad & 0x80 != 0 {
             chunk.truncate(start);
@@ -282,7 +284,7 @@ impl BpeCorpus {
                 pos,
             });
         }
-        chunk.extend([SEP].into_iter());
+        chunk.extend([SEP as u8].into_iter());
         self.segments += 1;
         self.bases += seg.len() as u64;
         Ok(())
@@ -325,7 +327,7 @@ impl PartialOrd for Candidate {
 struct Merger {
     tokens: Vec<String>,
     index: FxHashMap<String, u32>,
-    counts: Table<i64>,
+    /// The pair counts are kept by the shards, each for its own part.
     shards: Vec<Shard>,
     /// Occurrences of A, C, G, T in the corpus.
     base_counts: [u64; 4],
@@ -336,7 +338,8 @@ struct Merger {
 
 impl Merger {
     /// Cut the corpus into one shard per worker thread (runs of whole
-    /// chunks of about equal size) and list every pair.
+    /// chunks of about equal size, and fewer than 2^32 symbols each) and
+    /// count every pair.
     fn new(corpus: BpeCorpus, n_merges: usize, tuning: Tuning) -> Merger {
         let max_id = FIRST_BASE_ID as usize + 4 + n_merges;
         let mut tokens: Vec<String> = crate::vocab::SPECIAL_TOKENS
@@ -350,8 +353,12 @@ impl Merger {
             .map(|(i, t)| (t.clone(), i as u32))
             .collect();
         let total: usize = corpus.chunks.iter().map(Chunk::len).sum();
-        let n = rayon::current_num_threads().clamp(1, 64);
-        let mut groups: Vec<Vec<Chunk>> = Vec::with_capacity(n);
+        // Chunks hold at most MAX_SEGMENT + 2 symbols, so a group of
+        // total / n (at most 2^31) plus one chunk stays below 2^32.
+        let n = rayon::current_num_threads()
+            .clamp(1, 64)
+            .max(total.div_ceil(1 << 31));
+        let mut groups: Vec<Vec<Chunk<u8>>> = Vec::with_capacity(n);
         let mut acc = 0;
         for c in corpus.chunks {
             if groups.is_empty() || (acc * n >= total * groups.len() && groups.len() < n) {
@@ -364,13 +371,9 @@ impl Merger {
             .into_par_iter()
             .map(|g| Shard::new(g, max_id))
             .collect();
-        let mut counts = Table::new(max_id);
         let mut shards = Vec::with_capacity(built.len());
         let mut base_counts = [0u64; 4];
-        for (shard, c, bases) in built {
-            for (k, v) in c {
-                counts.add(k, v);
-            }
+        for (shard, bases) in built {
             for (all, n) in base_counts.iter_mut().zip(bases) {
                 *all += n;
             }
@@ -379,7 +382,6 @@ impl Merger {
         Merger {
             tokens,
             index,
-            counts,
             shards,
             base_counts,
             symbols: total as u64,
@@ -387,11 +389,30 @@ impl Merger {
         }
     }
 
+    /// Occurrences of pair `k` in the corpus.
+    fn count(&self, k: u32) -> u64 {
+        self.shards.iter().map(|s| s.count(k) as u64).sum()
+    }
+
+    /// Call `f` on every pair that occurs, with its count.
+    fn for_each_count(&self, mut f: impl FnMut(u32, u64)) {
+        let (first, rest) = self.shards.split_first().expect("one shard at least");
+        if rest.is_empty() {
+            return first.counts().for_each(|k, c| f(k, c as u64));
+        }
+        let mut all: FxHashMap<u32, u64> = FxHashMap::default();
+        for s in &self.shards {
+            s.counts()
+                .for_each(|k, c| *all.entry(k).or_default() += c as u64);
+        }
+        all.into_iter().for_each(|(k, c)| f(k, c));
+    }
+
     fn run(&mut self, n_merges: usize, bases: u64, segments: u64) -> Result<(Vec<MergeStat>, u64)> {
         let mut heap: BinaryHeap<Candidate> = BinaryHeap::new();
-        self.counts.for_each(|k, c| {
+        self.for_each_count(|k, c| {
             heap.push(Candidate {
-                count: c as u64,
+                count: c,
                 pair: Reverse(unkey(k)),
             })
         });
@@ -404,16 +425,17 @@ impl Merger {
         let mut stats = Vec::with_capacity(n_merges);
         let mut banned = FxHashSet::default();
         let mut skipped = 0u64;
+        // The new pairs of a merge, each once: `seen[x]` has bit 0 for
+        // `(x, t)` and bit 1 for `(t, x)`.
         let mut fresh = Vec::new();
+        let mut seen = vec![0u8; self.tokens.len() + n_merges + 1];
         while stats.len() < n_merges {
             if low_max > 0 && heap.peek().is_none_or(|c| c.count <= low_max) {
-                self.counts.for_each(|k, c| {
-                    if c > 0 {
-                        heap.push(Candidate {
-                            count: c as u64,
-                            pair: Reverse(unkey(k)),
-                        });
-                    }
+                self.for_each_count(|k, c| {
+                    heap.push(Candidate {
+                        count: c,
+                        pair: Reverse(unkey(k)),
+                    });
                 });
                 low_max = 0;
             }
@@ -428,7 +450,7 @@ impl Merger {
             if banned.contains(&k) {
                 continue;
             }
-            let current = self.counts.get(k).max(0) as u64;
+            let current = self.count(k);
             if current != top.count {
                 if current > 0 {
                     heap.push(Candidate {
@@ -451,11 +473,12 @@ impl Merger {
             // Pairs rarer than this get no position list and stay out of
             // the heap.
             let floor = (top.count / self.tuning.floor_ratio.max(1)).max(2);
-            if !indexed && top.count.saturating_mul(self.tuning.switch_ratio) < self.symbols {
-                let counts = &self.counts;
-                self.shards
-                    .par_iter_mut()
-                    .for_each(|s| s.index(|k2| counts.get(k2) as u64 >= floor));
+            // The scan phase holds one-byte ids: switch before `t` is too big.
+            if !indexed
+                && (top.count.saturating_mul(self.tuning.switch_ratio) < self.symbols
+                    || t > u8::MAX as u16)
+            {
+                self.shards.par_iter_mut().for_each(|s| s.index(t));
                 indexed = true;
             }
             let n_shards = self.shards.len() as u64;
@@ -465,25 +488,24 @@ impl Merger {
                 .map(|s| s.merge(a, b, t, floor, n_shards))
                 .sum();
             self.symbols -= applied;
-            self.counts.take(k);
+            // New pairs enter the heap once, with their full count (a new
+            // pair's count never grows after this merge).
             fresh.clear();
             for shard in &self.shards {
-                for &(k2, d) in shard.changes() {
-                    if k2 != k {
-                        self.counts.add(k2, d);
-                    }
+                for &k2 in shard.fresh() {
                     let (x, y) = unkey(k2);
-                    if x == t || y == t {
+                    let (other, bit) = if y == t { (x, 1) } else { (y, 2) };
+                    if seen[other as usize] & bit == 0 {
+                        seen[other as usize] |= bit;
                         fresh.push(k2);
                     }
                 }
             }
-            // New pairs enter the heap once, with their full count (a new
-            // pair's count never grows after this merge).
-            fresh.sort_unstable();
-            fresh.dedup();
             for &k2 in &fresh {
-                let c = self.counts.get(k2).max(0) as u64;
+                let (x, y) = unkey(k2);
+                seen[x as usize] = 0;
+                seen[y as usize] = 0;
+                let c = self.count(k2);
                 if c >= floor {
                     heap.push(Candidate {
                         count: c,
