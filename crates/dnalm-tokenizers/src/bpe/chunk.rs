@@ -123,10 +123,6 @@ impl<T: bytemuck::Pod> Chunk<T> {
     }
 
     /// The whole room, capacity and slack, whatever the length.
-    pub(super) fn room(&self) -> &[T] {
-        bytemuck::cast_slice(self.buf.as_bytes())
-    }
-
     pub(super) fn room_mut(&mut self) -> &mut [T] {
         bytemuck::cast_slice_mut(self.buf.as_bytes_mut())
     }

@@ -50,11 +50,10 @@ pub(super) const DEAD: u16 = u16::MAX;
 /// it lets the processor fetch many cache lines at the same time.
 const BATCH: usize = 128;
 
-/// Where a scan-phase merge stands in one chunk: `src[r..]` is still to
-/// copy, to `dst[w..]`.
+/// Where a scan-phase merge stands in one chunk, compacted in place:
+/// `x[r..]` is still to move down, to `x[w..]`.
 struct Compactor<'a> {
-    src: &'a [u8],
-    dst: &'a mut [u8],
+    x: &'a mut [u8],
     r: usize,
     w: usize,
     /// The new token.
@@ -65,20 +64,30 @@ impl Compactor<'_> {
     /// Merge the pair at `p` (`p >= r`) and tally its neighbours.
     #[inline(always)]
     fn take(&mut self, p: usize, left: &mut [u32], right: &mut [u32]) {
-        // Copy src[r..p] by 16-byte blocks (both chunks have slack).
-        let d = self.w.wrapping_sub(self.r);
-        let mut i = self.r;
-        while i < p {
-            let o = i.wrapping_add(d);
-            self.dst[o..o + 16].copy_from_slice(&self.src[i..i + 16]);
-            i += 16;
+        let x = &mut *self.x;
+        // Neighbours: the final left one (the new token if the last match
+        // ended just before), the original right one. A chunk starts and
+        // ends with SEP, so p >= 1 and p + 2 < its length.
+        let l = if p == self.r { self.t } else { x[p - 1] };
+        left[l as usize] += 1;
+        right[x[p + 2] as usize] += 1;
+        // Move x[r..p] down to w. Once 16 or more symbols have gone, whole
+        // 16-byte blocks are safe: each is read before it is written, and
+        // every write ends below p (w + gap <= p - 16, plus at most 15).
+        let gap = p - self.r;
+        if self.r - self.w >= 16 {
+            let mut i = 0;
+            while i < gap {
+                let (from, to) = (self.r + i, self.w + i);
+                let block: [u8; 16] = x[from..from + 16].try_into().expect("16 bytes");
+                x[to..to + 16].copy_from_slice(&block);
+                i += 16;
+            }
+        } else {
+            x.copy_within(self.r..p, self.w);
         }
-        self.w += p - self.r;
-        // Neighbours: the final left one, the original right one (a chunk
-        // starts and ends with SEP, so p >= 1 and p + 2 < its length).
-        left[self.dst[self.w - 1] as usize] += 1;
-        right[self.src[p + 2] as usize] += 1;
-        self.dst[self.w] = self.t;
+        self.w += gap;
+        x[self.w] = self.t;
         self.w += 1;
         self.r = p + 2;
     }
@@ -124,8 +133,6 @@ pub(super) struct Shard {
     /// Scan phase: the corpus as one-byte ids (every id made in the scan
     /// phase fits; the trainer switches to the index before one does not).
     narrow: Vec<Chunk<u8>>,
-    /// Where a scan-phase merge writes a chunk's new contents.
-    spare: Chunk<u8>,
     /// Index phase: the whole shard as one array of two-byte ids; a
     /// position is an index into it.
     flat: Chunk<u16>,
@@ -149,27 +156,42 @@ impl Shard {
     /// fewer than 2^32 in all) for token ids up to `max_id`, in the scan
     /// phase; also returns the count of every base.
     pub(super) fn new(chunks: Vec<Chunk<u8>>, max_id: usize) -> (Shard, [u64; 4]) {
-        // The corpus holds bases only (ids FIRST_BASE_ID..+4): 16 pairs.
-        let first = FIRST_BASE_ID as usize;
-        let mut n = [0u32; 16];
-        let mut ids = [0u64; FIRST_BASE_ID as usize + 4];
+        // The corpus holds SEP and bases only (ids below 16): count every
+        // window by its two ids, in four tables taken in turn so that
+        // consecutive increments do not wait on each other.
+        let mut n = [[0u32; 256]; 4];
+        // Both ids are below 16, so the two fit one byte.
+        let slot = |l: u8, r: u8| (l << 4 | r) as usize;
         for chunk in &chunks {
-            // Every base is the left side of one window (chunks end in SEP).
-            for w in chunk.as_slice().windows(2) {
-                ids[w[0] as usize] += 1;
-                if w[0] != SEP as u8 && w[1] != SEP as u8 {
-                    n[(w[0] as usize - first) * 4 + w[1] as usize - first] += 1;
+            let x = chunk.as_slice();
+            let windows = x.len() - 1;
+            let mut i = 0;
+            while i + 4 <= windows {
+                for (k, table) in n.iter_mut().enumerate() {
+                    table[slot(x[i + k], x[i + k + 1])] += 1;
                 }
+                i += 4;
+            }
+            for j in i..windows {
+                n[0][slot(x[j], x[j + 1])] += 1;
             }
         }
-        let bases = [ids[first], ids[first + 1], ids[first + 2], ids[first + 3]];
+        let first = FIRST_BASE_ID as usize;
+        let pair = |l: usize, r: usize| n.iter().map(|t| t[l << 4 | r]).sum::<u32>();
         let mut counts = Table::new(max_id);
-        for (j, &c) in n.iter().enumerate() {
-            counts.add(key((first + j / 4) as u16, (first + j % 4) as u16), c);
+        let mut bases = [0u64; 4];
+        for (i, base) in bases.iter_mut().enumerate() {
+            // Every base is the left side of one window (chunks end in SEP).
+            *base = (0..16).map(|r| pair(first + i, r) as u64).sum();
+            for j in 0..4 {
+                counts.add(
+                    key((first + i) as u16, (first + j) as u16),
+                    pair(first + i, first + j),
+                );
+            }
         }
         let shard = Shard {
             narrow: chunks,
-            spare: Chunk::with_capacity(0),
             flat: Chunk::with_capacity(0),
             lists: FxHashMap::default(),
             pool: Pool::default(),
@@ -195,7 +217,6 @@ impl Shard {
         for n in std::mem::take(&mut self.narrow) {
             flat.extend(n.as_slice().iter().map(|&s| s as u16));
         }
-        self.spare = Chunk::with_capacity(0);
         let width = ids as usize;
         let slot = |w: &[u16]| w[0] as usize * width + w[1] as usize;
         let mut at = vec![0u32; width * width];
@@ -384,16 +405,13 @@ impl Shard {
     }
 
     /// Scan phase: apply merge `(a, b) -> t` by one pass over every chunk,
-    /// copying it into the spare chunk without the merged-away positions
-    /// (the two then swap).
+    /// which also removes the merged-away positions.
     ///
     /// Each step compares 32 positions at once (two 16-byte vectors per
     /// side, `wide`), giving a bit mask of the positions where `(a, b)`
     /// starts; matches are taken left to right, one that overlaps the
     /// previous one is skipped (runs of equal tokens). The symbols between
-    /// matches move as whole 16-byte blocks, which may write past the gap:
-    /// the destination is another chunk, and the next write starts at the
-    /// gap's end.
+    /// matches move down in 16-byte blocks (see [`Compactor::take`]).
     fn merge_by_scan(&mut self, a16: u16, b16: u16, t16: u16) -> u64 {
         const W: usize = 32;
         let narrow = |id: u16| u8::try_from(id).expect("scan-phase ids fit in a byte");
@@ -405,22 +423,21 @@ impl Shard {
         let mut applied = 0u64;
         for chunk in &mut self.narrow {
             let n = chunk.len();
-            if self.spare.capacity() < n {
-                self.spare = Chunk::with_capacity(chunk.capacity());
-            }
+            // The room has slack behind the ids for whole-vector loads.
             let mut out = Compactor {
-                src: chunk.room(),
-                dst: self.spare.room_mut(),
+                x: chunk.room_mut(),
                 r: 0,
                 w: 0,
                 t,
             };
-            let src = out.src;
-            // Blocks of W pair starts, all with p + 1 < n.
+            // Blocks of W pair starts, all with p + 1 < n. A block is
+            // loaded before any of its symbols moves (writes stay below
+            // the match being taken).
             let mut i = 0;
             while i + W < n {
-                let m0 = load(src, i).simd_eq(va) & load(src, i + 1).simd_eq(vb);
-                let m1 = load(src, i + 16).simd_eq(va) & load(src, i + 17).simd_eq(vb);
+                let x = &*out.x;
+                let m0 = load(x, i).simd_eq(va) & load(x, i + 1).simd_eq(vb);
+                let m1 = load(x, i + 16).simd_eq(va) & load(x, i + 17).simd_eq(vb);
                 let mut m = m0.to_bitmask() | m1.to_bitmask() << 16;
                 while m != 0 {
                     let p = i + m.trailing_zeros() as usize;
@@ -433,16 +450,14 @@ impl Shard {
                 i += W;
             }
             for p in i..n.saturating_sub(1) {
-                if p >= out.r && src[p] == a && src[p + 1] == b {
+                if p >= out.r && out.x[p] == a && out.x[p + 1] == b {
                     out.take(p, left, right);
                     applied += 1;
                 }
             }
             let (r, w) = (out.r, out.w);
-            let len = w + n - r;
-            out.dst[w..len].copy_from_slice(&src[r..n]);
-            std::mem::swap(chunk, &mut self.spare);
-            chunk.set_len(len);
+            out.x.copy_within(r..n, w);
+            chunk.set_len(w + n - r);
         }
         // SEP neighbours do not pair (index 0 is SEP).
         left[SEP as usize] = 0;

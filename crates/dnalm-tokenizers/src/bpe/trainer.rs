@@ -38,16 +38,6 @@ const CHUNK: usize = 1 << 20;
 /// Longest segment the trainer takes (shards index symbols with `u32`).
 const MAX_SEGMENT: usize = 1 << 30;
 
-/// Base byte -> code 0..4, or 0xFF.
-const CODES: [u8; 256] = {
-    let mut t = [0xFFu8; 256];
-    t[b'A' as usize] = 0;
-    t[b'C' as usize] = 1;
-    t[b'G' as usize] = 2;
-    t[b'T' as usize] = 3;
-    t
-};
-
 /// One merge cycle of a training run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MergeStat {
@@ -267,17 +257,20 @@ impl BpeCorpus {
         }
         let chunk = self.chunks.last_mut().expect("a chunk exists");
         let start = chunk.len();
-        let mut bad = 0u8;
-        chunk.extend(seg.iter().map(|&b| {
-            let c = CODES[b as usize];
-            bad |= c;
-            FIRST_BASE_ID as u8 + (c & 3)
-        }));
-        if bad & 0x80 != 0 {
+        // A C G T -> 0 1 2 3 is ((b >> 1) ^ (b >> 2)) & 3; plain arithmetic
+        // and compares, so that the loop is vectorised.
+        let mut good = true;
+        let room = &mut chunk.room_mut()[start..start + seg.len()];
+        for (slot, &b) in room.iter_mut().zip(seg) {
+            good &= (b == b'A') | (b == b'C') | (b == b'G') | (b == b'T');
+            *slot = FIRST_BASE_ID as u8 + (((b >> 1) ^ (b >> 2)) & 3);
+        }
+        chunk.set_len(start + seg.len());
+        if !good {
             chunk.truncate(start);
             let pos = seg
                 .iter()
-                .position(|&b| CODES[b as usize] == 0xFF)
+                .position(|b| !matches!(b, b'A' | b'C' | b'G' | b'T'))
                 .expect("a bad byte was seen");
             return Err(TokError::InvalidBase {
                 byte: seg[pos],
