@@ -1,6 +1,6 @@
 //! Storage for the BPE trainer outside the global allocator: fixed-capacity
-//! arrays of token ids backed, where the system allows, by transparent huge
-//! pages, and the byte blocks of the position-list pool.
+//! arrays of token ids and positions backed, where the system allows, by
+//! transparent huge pages.
 //!
 //! The trainer's later merges visit scattered positions of a corpus of tens
 //! of megabytes. With 4 KiB pages most of those visits also miss the TLB,

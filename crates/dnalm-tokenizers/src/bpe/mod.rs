@@ -27,7 +27,6 @@ mod backtrack;
 mod chunk;
 mod counts;
 mod model;
-mod plist;
 #[cfg(test)]
 mod reference;
 mod shard;

@@ -84,18 +84,17 @@ fn fast(segments: &[Vec<u8>], n_merges: usize, tuning: Tuning) -> Option<Outcome
 
 /// Phase settings that reach every path on small corpora; small chunks
 /// make several shards when there are several threads.
-fn tunings() -> [Tuning; 4] {
+fn tunings() -> [Tuning; 5] {
     [
         Tuning::default(),
-        // Index from the first merge, lists for nearly every pair.
+        // Index from the first merge; every new pair enters the heap.
         Tuning {
             switch_ratio: 0,
             floor_ratio: u64::MAX,
             chunk: 64,
         },
-        // Index from the first merge, lists only for the most frequent
-        // pairs: the others are merged through a scan, and rare pairs
-        // wait outside the heap.
+        // Index from the first merge; only pairs as frequent as the chosen
+        // one enter the heap, the others wait outside until it runs low.
         Tuning {
             switch_ratio: 0,
             floor_ratio: 1,
@@ -106,6 +105,12 @@ fn tunings() -> [Tuning; 4] {
             switch_ratio: 8,
             floor_ratio: 3,
             chunk: 200,
+        },
+        // Scan until the ids need two bytes.
+        Tuning {
+            switch_ratio: u64::MAX,
+            floor_ratio: 64,
+            chunk: 1 << 20,
         },
     ]
 }
@@ -171,5 +176,29 @@ fn long_runs_of_one_base() {
     assert!(want.is_some());
     for tuning in tunings() {
         assert_eq!(fast(&segments, 6, tuning), want, "{tuning:?}");
+    }
+}
+
+#[test]
+fn more_merges_than_one_byte_ids() {
+    // 300 merges: the scan phase must hand over before id 256 whatever
+    // the switch ratio says.
+    let mut x = 99u64;
+    let segments: Vec<Vec<u8>> = (0..200)
+        .map(|_| {
+            (0..150)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    b"ACGTAACT"[(x % 8) as usize]
+                })
+                .collect()
+        })
+        .collect();
+    let want = naive(&segments, 300);
+    assert!(want.is_some());
+    for tuning in tunings() {
+        assert_eq!(fast(&segments, 300, tuning), want, "{tuning:?}");
     }
 }

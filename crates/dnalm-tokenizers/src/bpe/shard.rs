@@ -1,44 +1,45 @@
 //! One worker's part of a BPE training corpus, merged in two phases.
 //!
 //! - **Scan** (the first, dense merges: the first one applies to one base
-//!   in eight). A merge is one pass over the shard: a vectorised search
-//!   finds each occurrence, and the symbols between occurrences move down by
-//!   block copies, so the array shrinks as tokens grow.
+//!   in eight). The corpus is one byte per id (the trainer switches before
+//!   an id needs two). A merge is one pass over the shard: a vectorised
+//!   search finds each occurrence, and the symbols between occurrences move
+//!   down in place, so the array shrinks as tokens grow.
 //! - **Index** (the sparse rest: by merge 100 of BPE-600 on human DNA a pair
-//!   occurs once in 500 tokens). Every pair's positions are listed once,
-//!   and a merge visits only the positions of its own pair. On the 7 Mb
-//!   benchmark input the switch comes at about merge 50.
+//!   occurs once in 500 tokens). A merge visits only the positions of its
+//!   own pair. On the 7 Mb benchmark input the switch comes at merge 51.
 //!
-//! Layout:
-//! - `chunks`: the segments as token ids, each chunk `[SEP, seg, SEP, seg,
-//!   ..., SEP]`. In the index phase a merge writes the new id at the left
-//!   token's position and [`DEAD`] at the right token's, so a token keeps
-//!   its position for life and positions never move. A position is
-//!   `chunk << 32 | offset`.
-//! - `lists`: for every pair worth one, the positions of its left token,
-//!   sorted ([`PairList`], in a [`Pool`]).
+//! Layout in the index phase:
+//! - `flat`: the shard as one array of two-byte ids (segments separated by
+//!   [`SEP`]). A merge writes the new id at the left token's position and
+//!   [`DEAD`] at the right token's, so a token keeps its position for life
+//!   and a position (a `u32` index) never moves.
+//! - `listed`: the positions of every pair present at the switch, grouped
+//!   by pair by one counting sort.
+//! - `made`: for every token `t` made since, what its merge did at each
+//!   position: where, and the left and right neighbours it had.
 //!
-//! Why one write per list is enough: a pair of tokens can only become
-//! neighbours when the younger of the two is made (two existing tokens never
-//! become adjacent without one of them changing). So the lists of all pairs
-//! present are written at the switch, and the merge that makes token `t`
-//! writes the lists of the pairs `(x, t)` and `(t, x)` it created, in
-//! increasing order because it visits its own positions in increasing order.
-//! Entries go stale when a neighbour later merges; a visit checks that the
-//! pair is still there. Visiting in increasing order also makes runs of
-//! equal tokens (`AAAA` merged by `A`+`A`) merge left to right, as the scan
-//! does.
+//! Why that finds every occurrence: two tokens can only become neighbours
+//! when the younger of the two is made (two existing tokens never become
+//! adjacent without one of them changing). So a pair of tokens that both
+//! existed at the switch occurs only where `listed` says, and a pair whose
+//! younger token is `t` occurs only where the merge that made `t` put it:
+//! `(x, t)` at the left neighbour of an application whose left neighbour
+//! was `x`, `(t, y)` at an application whose right neighbour was `y`. Both
+//! are in increasing order. Entries go stale when a neighbour merges later;
+//! a visit checks that the pair is still there. Visiting in increasing
+//! order also makes runs of equal tokens (`AAAA` merged by `A`+`A`) merge
+//! left to right, as the scan does. On BPE-600 only 31 of the 549 merges
+//! after the switch involve a token made after it, so the records are
+//! rarely read.
 //!
-//! Most new pairs are rare and never merged; a pair below the trainer's
-//! floor gets no list, and if it is merged after all, its positions are
-//! found by a scan ([`Shard::scan`]). Either way the merges are exact.
+//! Each shard keeps the counts of its own pairs, updated by its own merges
+//! (in parallel); the trainer adds them up for the pairs it looks at.
 
-use rustc_hash::FxHashMap;
 use wide::u8x16;
 
 use super::chunk::Chunk;
 use super::counts::{key, Table};
-use super::plist::{PairList, Pool};
 use super::FIRST_BASE_ID;
 
 /// Separator after each segment (the `[PAD]` id, which never pairs).
@@ -93,6 +94,52 @@ impl Compactor<'_> {
     }
 }
 
+/// The positions of every pair present when the index phase starts,
+/// grouped by pair (a counting sort): the pair `(a, b)`, both below
+/// `width`, has `positions[ends[j - 1]..ends[j]]` with `j = a * width + b`.
+#[derive(Debug)]
+struct Listed {
+    width: usize,
+    ends: Vec<u32>,
+    positions: Chunk<u32>,
+}
+
+impl Default for Listed {
+    fn default() -> Listed {
+        Listed {
+            width: 0,
+            ends: Vec::new(),
+            positions: Chunk::with_capacity(0),
+        }
+    }
+}
+
+impl Listed {
+    /// The positions of pair `(a, b)`, if it was present at the switch.
+    fn get(&self, a: u16, b: u16) -> Option<&[u32]> {
+        let (a, b) = (a as usize, b as usize);
+        if a >= self.width || b >= self.width {
+            return None;
+        }
+        let j = a * self.width + b;
+        let start = if j == 0 { 0 } else { self.ends[j - 1] };
+        Some(&self.positions.as_slice()[start as usize..self.ends[j] as usize])
+    }
+}
+
+/// One application of an index-phase merge `(a, b) -> t`.
+#[derive(Debug, Clone, Copy)]
+struct Made {
+    /// Position of the new token (where `a` was).
+    at: u32,
+    /// Position of its left neighbour.
+    left_at: u32,
+    /// The left neighbour then, and the right neighbour then (before
+    /// merges of this same pass further right).
+    left: u16,
+    right: u16,
+}
+
 /// Per-neighbour tallies of one merge `(a, b) -> t` on one shard.
 #[derive(Debug)]
 struct Tally {
@@ -100,16 +147,11 @@ struct Tally {
     /// `(x, t)` gained); `right[x]` likewise for `(b, x)` and `(t, x)`.
     left: Vec<u32>,
     right: Vec<u32>,
-    /// The lists of the new pairs `(x, t)` and `(t, x)` being written, and
-    /// how many positions each has so far.
-    left_list: Vec<(PairList, u32)>,
-    right_list: Vec<(PairList, u32)>,
     left_seen: Vec<u16>,
     right_seen: Vec<u16>,
     values: Vec<u16>,
-    /// The merges made: position, left neighbour's position, left and
-    /// right neighbour ids.
-    apps: Vec<(u32, u32, u16, u16)>,
+    /// The positions a merge visits.
+    positions: Vec<u32>,
 }
 
 impl Tally {
@@ -118,12 +160,10 @@ impl Tally {
         Tally {
             left: vec![0; n],
             right: vec![0; n],
-            left_list: vec![Default::default(); n],
-            right_list: vec![Default::default(); n],
             left_seen: Vec::new(),
             right_seen: Vec::new(),
             values: Vec::with_capacity(BATCH),
-            apps: Vec::new(),
+            positions: Vec::new(),
         }
     }
 }
@@ -136,13 +176,14 @@ pub(super) struct Shard {
     /// Index phase: the whole shard as one array of two-byte ids; a
     /// position is an index into it.
     flat: Chunk<u16>,
-    lists: FxHashMap<u32, PairList>,
-    pool: Pool,
+    /// The positions of every pair present at the switch.
+    listed: Listed,
     /// False in the scan phase (chunks compacted by every merge, no
     /// lists), true in the index phase.
     indexed: bool,
-    /// Pairs present here but without a list (1).
-    unlisted: Table<u8>,
+    /// For every token made in the index phase (by id), what its merge did
+    /// at each position, in increasing order.
+    made: Vec<Vec<Made>>,
     tally: Tally,
     /// Occurrences of every pair in this shard (fewer than 2^32 symbols,
     /// so a `u32` holds any count).
@@ -193,10 +234,9 @@ impl Shard {
         let shard = Shard {
             narrow: chunks,
             flat: Chunk::with_capacity(0),
-            lists: FxHashMap::default(),
-            pool: Pool::default(),
+            listed: Listed::default(),
             indexed: false,
-            unlisted: Table::new(max_id),
+            made: Vec::new(),
             tally: Tally::new(max_id),
             counts,
             fresh: Vec::new(),
@@ -219,22 +259,20 @@ impl Shard {
         }
         let width = ids as usize;
         let slot = |w: &[u16]| w[0] as usize * width + w[1] as usize;
+        // at[j]: positions of pair slot j, then (prefix sums) where its
+        // part starts, then where it ends.
         let mut at = vec![0u32; width * width];
         for w in flat.as_slice().windows(2) {
             if w[0] != SEP && w[1] != SEP {
                 at[slot(w)] += 1;
             }
         }
-        let all = self.pool.alloc(at.iter().map(|&n| n as usize).sum());
         let mut start = 0u32;
-        for (j, n) in at.iter_mut().enumerate() {
-            if *n > 0 {
-                let k = key((j / width) as u16, (j % width) as u16);
-                self.lists.insert(k, all.sub(start, *n));
-            }
+        for n in at.iter_mut() {
             (*n, start) = (start, start + *n);
         }
-        let out = self.pool.get_mut(all);
+        let mut sorted = Chunk::with_capacity(start as usize);
+        let out = sorted.room_mut();
         for (i, w) in flat.as_slice().windows(2).enumerate() {
             if w[0] != SEP && w[1] != SEP {
                 let j = slot(w);
@@ -242,27 +280,22 @@ impl Shard {
                 at[j] += 1;
             }
         }
+        sorted.set_len(start as usize);
+        self.listed = Listed {
+            width,
+            ends: at,
+            positions: sorted,
+        };
         self.flat = flat;
         self.indexed = true;
     }
 
-    /// Forget pair `(a, b)` (it will never be merged).
-    pub(super) fn drop_pair(&mut self, a: u16, b: u16) {
-        self.lists.remove(&key(a, b));
-        self.unlisted.take(key(a, b));
-    }
-
     /// Apply merge `(a, b) -> t` at every current occurrence, left to right,
     /// and update the counts; [`Shard::fresh`] then holds the new pairs.
-    ///
-    /// In the index phase, the new pairs get a position list here if they
-    /// occur at least `floor / shards` times in this shard; rarer ones are
-    /// not worth a list (most are never merged), and are listed by a scan if
-    /// they ever are.
-    pub(super) fn merge(&mut self, a: u16, b: u16, t: u16, floor: u64, shards: u64) -> u64 {
+    pub(super) fn merge(&mut self, a: u16, b: u16, t: u16) -> u64 {
         self.fresh.clear();
         let applied = if self.indexed {
-            self.merge_indexed(a, b, t, floor, shards)
+            self.merge_indexed(a, b, t)
         } else {
             self.merge_by_scan(a, b, t)
         };
@@ -272,17 +305,30 @@ impl Shard {
         applied
     }
 
-    fn merge_indexed(&mut self, a: u16, b: u16, t: u16, floor: u64, shards: u64) -> u64 {
-        let k = key(a, b);
-        let list = match self.lists.remove(&k) {
-            Some(list) => list,
-            None if self.unlisted.take(k) != 0 => self.scan(a, b),
-            None => return 0,
-        };
+    /// The positions where pair `(a, b)` may be, in increasing order, into
+    /// `out`: its list from the switch, or, for a pair with a token made
+    /// since, the record of the merge that made the younger token (see the
+    /// module documentation).
+    fn positions(&mut self, a: u16, b: u16, out: &mut Vec<u32>) {
+        out.clear();
+        if let Some(listed) = self.listed.get(a, b) {
+            out.extend_from_slice(listed);
+        } else if b >= a {
+            if let Some(made) = self.made.get(b as usize) {
+                out.extend(made.iter().filter(|m| m.left == a).map(|m| m.left_at));
+            }
+        } else if let Some(made) = self.made.get(a as usize) {
+            out.extend(made.iter().filter(|m| m.right == b).map(|m| m.at));
+        }
+    }
+
+    fn merge_indexed(&mut self, a: u16, b: u16, t: u16) -> u64 {
+        let mut positions = std::mem::take(&mut self.tally.positions);
+        self.positions(a, b, &mut positions);
         let x = self.flat.as_mut_slice();
         let tl = &mut self.tally;
-        let mut applied = 0u64;
-        for batch in self.pool.get(list).chunks(BATCH) {
+        let mut made = Vec::new();
+        for batch in positions.chunks(BATCH) {
             tl.values.clear();
             tl.values.extend(batch.iter().map(|&p| x[p as usize]));
             for (&p, &v) in batch.iter().zip(&tl.values) {
@@ -312,7 +358,6 @@ impl Shard {
                 }
                 x[o] = t;
                 x[q] = DEAD;
-                applied += 1;
                 let (left, right) = (x[l], x[r]);
                 let i = left as usize;
                 if tl.left[i] == 0 {
@@ -324,68 +369,40 @@ impl Shard {
                     tl.right_seen.push(right);
                 }
                 tl.right[i] += 1;
-                tl.apps.push((p, l as u32, left, right));
+                made.push(Made {
+                    at: p,
+                    left_at: l as u32,
+                    left,
+                    right,
+                });
             }
         }
-        // Count changes, and which new pairs are frequent enough for a list.
+        tl.positions = positions;
         let counts = &mut self.counts;
-        let worth = |n: u32| n as u64 * shards >= floor;
         for &x in &tl.left_seen {
-            let n = tl.left[x as usize];
+            let n = std::mem::take(&mut tl.left[x as usize]);
             if x != SEP {
                 counts.sub(key(x, a), n);
                 counts.add(key(x, t), n);
                 self.fresh.push(key(x, t));
-                if worth(n) {
-                    tl.left_list[x as usize] = (self.pool.alloc(n as usize), 0);
-                } else {
-                    self.unlisted.add(key(x, t), 1);
-                }
             }
         }
         for &x in &tl.right_seen {
-            let n = tl.right[x as usize];
+            let n = std::mem::take(&mut tl.right[x as usize]);
             if x != SEP {
                 counts.sub(key(b, x), n);
                 counts.add(key(t, x), n);
                 self.fresh.push(key(t, x));
-                if worth(n) {
-                    tl.right_list[x as usize] = (self.pool.alloc(n as usize), 0);
-                } else {
-                    self.unlisted.add(key(t, x), 1);
-                }
             }
-        }
-        // Lists of the frequent ones, from the merges just made (in
-        // increasing position, so each list is sorted).
-        let kept = |x: u16, n: &[u32]| x != SEP && worth(n[x as usize]);
-        for &(p, l, left, right) in &tl.apps {
-            if kept(left, &tl.left) {
-                let (list, at) = &mut tl.left_list[left as usize];
-                self.pool.get_mut(*list)[*at as usize] = l;
-                *at += 1;
-            }
-            if kept(right, &tl.right) {
-                let (list, at) = &mut tl.right_list[right as usize];
-                self.pool.get_mut(*list)[*at as usize] = p;
-                *at += 1;
-            }
-        }
-        tl.apps.clear();
-        for &x in &tl.left_seen {
-            if kept(x, &tl.left) {
-                self.lists.insert(key(x, t), tl.left_list[x as usize].0);
-            }
-            tl.left[x as usize] = 0;
-        }
-        for &x in &tl.right_seen {
-            if kept(x, &tl.right) {
-                self.lists.insert(key(t, x), tl.right_list[x as usize].0);
-            }
-            tl.right[x as usize] = 0;
         }
         tl.left_seen.clear();
         tl.right_seen.clear();
+        let applied = made.len() as u64;
+        if self.made.len() <= t as usize {
+            self.made.resize_with(t as usize + 1, Vec::new);
+        }
+        made.shrink_to_fit();
+        self.made[t as usize] = made;
         applied
     }
 
@@ -479,23 +496,6 @@ impl Shard {
             }
         }
         applied
-    }
-
-    /// The positions of pair `(a, b)`, by a scan (for a pair without a list).
-    fn scan(&mut self, a: u16, b: u16) -> PairList {
-        let mut list = Vec::new();
-        let x = self.flat.as_slice();
-        let mut prev = 0;
-        for (i, &s) in x.iter().enumerate() {
-            if s == DEAD {
-                continue;
-            }
-            if s == b && x[prev] == a {
-                list.push(prev as u32);
-            }
-            prev = i;
-        }
-        self.pool.list_of(&list)
     }
 
     /// Append every segment's tokens, in order, to `out`.

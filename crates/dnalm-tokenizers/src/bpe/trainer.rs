@@ -3,9 +3,9 @@
 //! The first, dense merges scan the corpus; once the chosen pair is rare
 //! (less than once in [`SWITCH_RATIO`] symbols) every pair's positions are
 //! listed and each merge visits only the positions of its own pair (see
-//! [`super::shard`]). Pair counts are kept exactly and updated
-//! incrementally from what each merge changed around it, and a
-//! lazily-updated heap finds the next best pair. The corpus is cut into one
+//! [`super::shard`]). Pair counts are kept exactly, per shard, and updated
+//! from what each merge changed around it; a lazily-updated heap finds the
+//! next best pair. The corpus is cut into one
 //! shard per worker thread; shards merge in parallel and the result does
 //! not depend on the number of threads or on when the phase changes (tests
 //! check both against a naive trainer).
@@ -28,8 +28,8 @@ const MAX_ID: u32 = u16::MAX as u32 - 1;
 /// The scan gives way to the position index once the chosen pair occurs
 /// less than once in this many symbols (see [`super::shard`]).
 const SWITCH_RATIO: u64 = 256;
-/// New pairs whose count is below the chosen pair's divided by this get no
-/// position list and wait outside the heap.
+/// New pairs whose count is below the chosen pair's divided by this wait
+/// outside the heap (most are never merged).
 const FLOOR_RATIO: u64 = 64;
 /// Chunks are filled with whole segments up to about this many symbols
 /// (a longer segment gets a chunk of its own); shards are runs of chunks.
@@ -66,8 +66,8 @@ pub(super) struct Tuning {
     /// Switch from scanning to the index once the chosen pair occurs less
     /// than once in this many symbols (0: index from the start).
     pub(super) switch_ratio: u64,
-    /// New pairs below the chosen pair's count divided by this get no
-    /// position list and wait outside the heap.
+    /// New pairs below the chosen pair's count divided by this wait
+    /// outside the heap.
     pub(super) floor_ratio: u64,
     /// Symbols per corpus chunk (shards are runs of whole chunks).
     pub(super) chunk: usize,
@@ -457,14 +457,12 @@ impl Merger {
             if self.index.contains_key(&text) {
                 banned.insert(k);
                 skipped += 1;
-                self.shards.iter_mut().for_each(|s| s.drop_pair(a, b));
                 continue;
             }
             let t = self.tokens.len() as u16;
             self.index.insert(text.clone(), t as u32);
             self.tokens.push(text);
-            // Pairs rarer than this get no position list and stay out of
-            // the heap.
+            // New pairs rarer than this stay out of the heap.
             let floor = (top.count / self.tuning.floor_ratio.max(1)).max(2);
             // The scan phase holds one-byte ids: switch before `t` is too big.
             if !indexed
@@ -474,12 +472,7 @@ impl Merger {
                 self.shards.par_iter_mut().for_each(|s| s.index(t));
                 indexed = true;
             }
-            let n_shards = self.shards.len() as u64;
-            let applied: u64 = self
-                .shards
-                .par_iter_mut()
-                .map(|s| s.merge(a, b, t, floor, n_shards))
-                .sum();
+            let applied: u64 = self.shards.par_iter_mut().map(|s| s.merge(a, b, t)).sum();
             self.symbols -= applied;
             // New pairs enter the heap once, with their full count (a new
             // pair's count never grows after this merge).
