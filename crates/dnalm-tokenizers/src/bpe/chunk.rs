@@ -25,15 +25,17 @@ enum Buf {
 pub(super) struct MapBuf(Buf);
 
 impl MapBuf {
-    /// At least `n` bytes: from 2 MiB on, a map rounded up to whole huge
-    /// pages (with `huge`, the kernel is asked to back it with huge pages);
-    /// below, a plain vector.
+    /// At least `n` bytes: from 64 KiB on, a map (whose pages go back to
+    /// the system when it is dropped), rounded up to whole pages; with
+    /// `huge`, to whole 2 MiB pages, and the kernel is asked to back it
+    /// with huge pages. Below, a plain vector.
     pub(super) fn new(n: usize, huge: bool) -> MapBuf {
-        if n < HUGE {
+        if n < 64 << 10 {
             // Small buffers (small corpora, tests) are not worth a map.
             return MapBuf(Buf::Heap(vec![0; n]));
         }
-        let bytes = n.div_ceil(HUGE) * HUGE;
+        let page = if huge { HUGE } else { 4 << 10 };
+        let bytes = n.div_ceil(page) * page;
         MapBuf(match memmap2::MmapMut::map_anon(bytes) {
             Ok(map) => {
                 // Advice only: without huge pages the map still works.
@@ -82,10 +84,20 @@ pub(super) struct Chunk<T> {
 }
 
 impl<T: bytemuck::Pod> Chunk<T> {
-    /// An empty chunk for at least `n` ids, on huge pages where possible.
+    /// An empty chunk for at least `n` ids, read and written in order.
     pub(super) fn with_capacity(n: usize) -> Chunk<T> {
+        Chunk::new(n, false)
+    }
+
+    /// An empty chunk for at least `n` ids, read at random: on huge pages
+    /// where possible.
+    pub(super) fn with_capacity_huge(n: usize) -> Chunk<T> {
+        Chunk::new(n, true)
+    }
+
+    fn new(n: usize, huge: bool) -> Chunk<T> {
         Chunk {
-            buf: MapBuf::new((n + SLACK) * std::mem::size_of::<T>(), true),
+            buf: MapBuf::new((n + SLACK) * std::mem::size_of::<T>(), huge),
             len: 0,
             _id: std::marker::PhantomData,
         }

@@ -16,22 +16,22 @@
 //!   and a position (a `u32` index) never moves.
 //! - `listed`: the positions of every pair present at the switch, grouped
 //!   by pair by one counting sort.
-//! - `made`: for every token `t` made since, what its merge did at each
-//!   position: where, and the left and right neighbours it had.
+//! - `made`: for every token `t` made since, the positions where its merge
+//!   put it.
 //!
 //! Why that finds every occurrence: two tokens can only become neighbours
 //! when the younger of the two is made (two existing tokens never become
 //! adjacent without one of them changing). So a pair of tokens that both
 //! existed at the switch occurs only where `listed` says, and a pair whose
-//! younger token is `t` occurs only where the merge that made `t` put it:
-//! `(x, t)` at the left neighbour of an application whose left neighbour
-//! was `x`, `(t, y)` at an application whose right neighbour was `y`. Both
-//! are in increasing order. Entries go stale when a neighbour merges later;
-//! a visit checks that the pair is still there. Visiting in increasing
+//! younger token is `t` occurs only next to where the merge that made `t`
+//! put it: `(x, t)` where such a `t` (still there) has `x` as its left
+//! neighbour, `(t, y)` where it has `y` on its right. Both come out in
+//! increasing order. Listed positions go stale when a neighbour merges
+//! later; a visit checks that the pair is still there. Visiting in increasing
 //! order also makes runs of equal tokens (`AAAA` merged by `A`+`A`) merge
 //! left to right, as the scan does. On BPE-600 only 31 of the 549 merges
 //! after the switch involve a token made after it, so the records are
-//! rarely read.
+//! rarely read; they cost four bytes per application.
 //!
 //! Each shard keeps the counts of its own pairs, updated by its own merges
 //! (in parallel); the trainer adds them up for the pairs it looks at.
@@ -127,19 +127,6 @@ impl Listed {
     }
 }
 
-/// One application of an index-phase merge `(a, b) -> t`.
-#[derive(Debug, Clone, Copy)]
-struct Made {
-    /// Position of the new token (where `a` was).
-    at: u32,
-    /// Position of its left neighbour.
-    left_at: u32,
-    /// The left neighbour then, and the right neighbour then (before
-    /// merges of this same pass further right).
-    left: u16,
-    right: u16,
-}
-
 /// Per-neighbour tallies of one merge `(a, b) -> t` on one shard.
 #[derive(Debug)]
 struct Tally {
@@ -181,9 +168,9 @@ pub(super) struct Shard {
     /// False in the scan phase (chunks compacted by every merge, no
     /// lists), true in the index phase.
     indexed: bool,
-    /// For every token made in the index phase (by id), what its merge did
-    /// at each position, in increasing order.
-    made: Vec<Vec<Made>>,
+    /// For every token made in the index phase (by id), the positions where
+    /// its merge put it, in increasing order.
+    made: Vec<Vec<u32>>,
     tally: Tally,
     /// Occurrences of every pair in this shard (fewer than 2^32 symbols,
     /// so a `u32` holds any count).
@@ -253,7 +240,7 @@ impl Shard {
             total < u32::MAX as usize,
             "a shard holds fewer than 2^32 symbols"
         );
-        let mut flat = Chunk::with_capacity(total);
+        let mut flat = Chunk::with_capacity_huge(total);
         for n in std::mem::take(&mut self.narrow) {
             flat.extend(n.as_slice().iter().map(|&s| s as u16));
         }
@@ -271,7 +258,7 @@ impl Shard {
         for n in at.iter_mut() {
             (*n, start) = (start, start + *n);
         }
-        let mut sorted = Chunk::with_capacity(start as usize);
+        let mut sorted = Chunk::with_capacity_huge(start as usize);
         let out = sorted.room_mut();
         for (i, w) in flat.as_slice().windows(2).enumerate() {
             if w[0] != SEP && w[1] != SEP {
@@ -313,12 +300,37 @@ impl Shard {
         out.clear();
         if let Some(listed) = self.listed.get(a, b) {
             out.extend_from_slice(listed);
-        } else if b >= a {
-            if let Some(made) = self.made.get(b as usize) {
-                out.extend(made.iter().filter(|m| m.left == a).map(|m| m.left_at));
+            return;
+        }
+        // The younger token t is still where its merge put it; its current
+        // neighbour on the other side decides.
+        let (t, left) = if b >= a { (b, true) } else { (a, false) };
+        let Some(made) = self.made.get(t as usize) else {
+            return;
+        };
+        let x = self.flat.as_slice();
+        for &p in made {
+            let p = p as usize;
+            if x[p] != t {
+                continue;
             }
-        } else if let Some(made) = self.made.get(a as usize) {
-            out.extend(made.iter().filter(|m| m.right == b).map(|m| m.at));
+            if left {
+                let mut l = p - 1;
+                while x[l] == DEAD {
+                    l -= 1;
+                }
+                if x[l] == a {
+                    out.push(l as u32);
+                }
+            } else {
+                let mut r = p + 1;
+                while x[r] == DEAD {
+                    r += 1;
+                }
+                if x[r] == b {
+                    out.push(p as u32);
+                }
+            }
         }
     }
 
@@ -369,12 +381,7 @@ impl Shard {
                     tl.right_seen.push(right);
                 }
                 tl.right[i] += 1;
-                made.push(Made {
-                    at: p,
-                    left_at: l as u32,
-                    left,
-                    right,
-                });
+                made.push(p);
             }
         }
         tl.positions = positions;
