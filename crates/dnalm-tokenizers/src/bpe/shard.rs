@@ -175,8 +175,9 @@ pub(super) struct Shard {
     /// Occurrences of every pair in this shard (fewer than 2^32 symbols,
     /// so a `u32` holds any count).
     counts: Table<u32>,
-    /// The new pairs the last merge made here, as keys.
-    fresh: Vec<u32>,
+    /// The new pairs the last merge made here, as keys, and (once it is
+    /// done) their counts here.
+    fresh: Vec<(u32, u32)>,
 }
 
 impl Shard {
@@ -289,6 +290,9 @@ impl Shard {
         // Left to right, every occurrence merges or overlaps one that did:
         // none is left.
         self.counts.take(key(a, b));
+        for (k, n) in &mut self.fresh {
+            *n = self.counts.get(*k);
+        }
         applied
     }
 
@@ -391,7 +395,7 @@ impl Shard {
             if x != SEP {
                 counts.sub(key(x, a), n);
                 counts.add(key(x, t), n);
-                self.fresh.push(key(x, t));
+                self.fresh.push((key(x, t), 0));
             }
         }
         for &x in &tl.right_seen {
@@ -399,7 +403,7 @@ impl Shard {
             if x != SEP {
                 counts.sub(key(b, x), n);
                 counts.add(key(t, x), n);
-                self.fresh.push(key(t, x));
+                self.fresh.push((key(t, x), 0));
             }
         }
         tl.left_seen.clear();
@@ -413,8 +417,9 @@ impl Shard {
         applied
     }
 
-    /// The new pairs the last merge made here (each once), as keys.
-    pub(super) fn fresh(&self) -> &[u32] {
+    /// The new pairs the last merge made here (each once), as keys, with
+    /// their counts here.
+    pub(super) fn fresh(&self) -> &[(u32, u32)] {
         &self.fresh
     }
 
@@ -494,12 +499,12 @@ impl Shard {
             if l > 0 {
                 counts.sub(key(x, a), l);
                 counts.add(key(x, t), l);
-                self.fresh.push(key(x, t));
+                self.fresh.push((key(x, t), 0));
             }
             if r > 0 {
                 counts.sub(key(b, x), r);
                 counts.add(key(t, x), r);
-                self.fresh.push(key(t, x));
+                self.fresh.push((key(t, x), 0));
             }
         }
         applied

@@ -418,10 +418,11 @@ impl Merger {
         let mut stats = Vec::with_capacity(n_merges);
         let mut banned = FxHashSet::default();
         let mut skipped = 0u64;
-        // The new pairs of a merge, each once: `seen[x]` has bit 0 for
-        // `(x, t)` and bit 1 for `(t, x)`.
+        // The new pairs of a merge, each once, with their counts summed
+        // over the shards in `sum[2 * x]` for `(x, t)` and `sum[2 * x + 1]`
+        // for `(t, x)`.
         let mut fresh = Vec::new();
-        let mut seen = vec![0u8; self.tokens.len() + n_merges + 1];
+        let mut sum = vec![0u64; 2 * (self.tokens.len() + n_merges + 1)];
         while stats.len() < n_merges {
             if low_max > 0 && heap.peek().is_none_or(|c| c.count <= low_max) {
                 self.for_each_count(|k, c| {
@@ -477,21 +478,30 @@ impl Merger {
             // New pairs enter the heap once, with their full count (a new
             // pair's count never grows after this merge).
             fresh.clear();
+            let slot = |k2: u32| {
+                let (x, y) = unkey(k2);
+                if y == t {
+                    2 * x as usize
+                } else {
+                    2 * y as usize + 1
+                }
+            };
             for shard in &self.shards {
-                for &k2 in shard.fresh() {
-                    let (x, y) = unkey(k2);
-                    let (other, bit) = if y == t { (x, 1) } else { (y, 2) };
-                    if seen[other as usize] & bit == 0 {
-                        seen[other as usize] |= bit;
+                for &(k2, n) in shard.fresh() {
+                    let s = &mut sum[slot(k2)];
+                    if *s == 0 {
                         fresh.push(k2);
                     }
+                    // A pair seen with count 0 is pushed again if seen
+                    // again; it is never admitted below.
+                    *s += n as u64;
                 }
             }
             for &k2 in &fresh {
-                let (x, y) = unkey(k2);
-                seen[x as usize] = 0;
-                seen[y as usize] = 0;
-                let c = self.count(k2);
+                let c = std::mem::take(&mut sum[slot(k2)]);
+                if c == 0 {
+                    continue;
+                }
                 if c >= floor {
                     heap.push(Candidate {
                         count: c,
