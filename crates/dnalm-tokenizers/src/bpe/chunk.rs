@@ -70,8 +70,8 @@ impl MapBuf {
 }
 
 /// Ids a chunk holds past its capacity, so that the scan phase can read and
-/// write whole 16-byte vectors at its end.
-pub(super) const SLACK: usize = 32;
+/// write whole 32-byte blocks at its end.
+pub(super) const SLACK: usize = 64;
 
 /// A fixed-capacity array of token ids (`u8` in the trainer's scan phase,
 /// `u16` after), with [`SLACK`] more ids of room behind it; it never

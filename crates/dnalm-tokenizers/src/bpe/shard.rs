@@ -72,17 +72,21 @@ impl Compactor<'_> {
         let l = if p == self.r { self.t } else { x[p - 1] };
         left[l as usize] += 1;
         right[x[p + 2] as usize] += 1;
-        // Move x[r..p] down to w. Once 16 or more symbols have gone, whole
-        // 16-byte blocks are safe: each is read before it is written, and
-        // every write ends below p (w + gap <= p - 16, plus at most 15).
+        // Move x[r..p] down to w. Once 32 or more symbols have gone, whole
+        // 32-byte blocks are safe: each is read before it is written, and
+        // every write ends below p (w + gap <= p - 32, plus at most 31).
+        // The first block is copied whatever the gap (most gaps are short).
         let gap = p - self.r;
-        if self.r - self.w >= 16 {
+        if self.r - self.w >= 32 {
             let mut i = 0;
-            while i < gap {
+            loop {
                 let (from, to) = (self.r + i, self.w + i);
-                let block: [u8; 16] = x[from..from + 16].try_into().expect("16 bytes");
-                x[to..to + 16].copy_from_slice(&block);
-                i += 16;
+                let block: [u8; 32] = x[from..from + 32].try_into().expect("32 bytes");
+                x[to..to + 32].copy_from_slice(&block);
+                i += 32;
+                if i >= gap {
+                    break;
+                }
             }
         } else {
             x.copy_within(self.r..p, self.w);
@@ -440,7 +444,7 @@ impl Shard {
     /// side, `wide`), giving a bit mask of the positions where `(a, b)`
     /// starts; matches are taken left to right, one that overlaps the
     /// previous one is skipped (runs of equal tokens). The symbols between
-    /// matches move down in 16-byte blocks (see [`Compactor::take`]).
+    /// matches move down in 32-byte blocks (see [`Compactor::take`]).
     fn merge_by_scan(&mut self, a16: u16, b16: u16, t16: u16) -> u64 {
         const W: usize = 32;
         let narrow = |id: u16| u8::try_from(id).expect("scan-phase ids fit in a byte");
