@@ -74,6 +74,15 @@ impl<T: Copy + Default + std::ops::AddAssign + std::ops::SubAssign> Table<T> {
         }
     }
 
+    /// The values by `left * width + right`, and the width, for a dense
+    /// table.
+    pub(super) fn dense(&self) -> Option<(&[T], usize)> {
+        match self {
+            Table::Dense { width, v } => Some((v, *width)),
+            Table::Hashed(_) => None,
+        }
+    }
+
     /// Call `f` on every key with a non-default value.
     pub(super) fn for_each(&self, mut f: impl FnMut(u32, T))
     where

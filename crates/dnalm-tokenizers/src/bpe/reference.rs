@@ -202,3 +202,23 @@ fn more_merges_than_one_byte_ids() {
         assert_eq!(fast(&segments, 300, tuning), want, "{tuning:?}");
     }
 }
+
+#[test]
+fn pairs_left_out_of_the_heap_come_back_in_time() {
+    // Found by the property test: with only the chosen pair's count let into
+    // the heap, one refill can leave the heap's best (AA+T, 4) below a pair
+    // still left out (AAAA+AAAA, 8); refills must go on until the heap's
+    // best beats everything left out.
+    let segments: Vec<Vec<u8>> = [
+        "AAAAAAAAAAAATAATAATAAAAAAAATAATAA",
+        "ATTAAAATATAAAAAAAAAAAAAAAAAAATAAAAAAAAAAAATTATAAAAA",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    let want = naive(&segments, 8);
+    assert!(want.is_some());
+    for tuning in tunings() {
+        assert_eq!(fast(&segments, 8, tuning), want, "{tuning:?}");
+    }
+}
