@@ -138,22 +138,32 @@ proptest! {
     }
 }
 
-#[test]
-fn thread_count_does_not_change_the_result() {
-    // One shard per thread: 1, 2 and 3 shards give the naive result.
-    let mut x = 7u64;
-    let segments: Vec<Vec<u8>> = (0..60)
-        .map(|i| {
-            (0..20 + i * 3)
+/// Segments of the given lengths drawn from `alphabet` (8 letters) by a
+/// seeded xorshift.
+fn xorshift_segments(
+    seed: u64,
+    alphabet: &[u8; 8],
+    lengths: impl Iterator<Item = usize>,
+) -> Vec<Vec<u8>> {
+    let mut x = seed;
+    lengths
+        .map(|n| {
+            (0..n)
                 .map(|_| {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    b"ACGTAAAT"[(x % 8) as usize]
+                    alphabet[(x % 8) as usize]
                 })
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn thread_count_does_not_change_the_result() {
+    // One shard per thread: 1, 2 and 3 shards give the naive result.
+    let segments = xorshift_segments(7, b"ACGTAAAT", (0..60).map(|i| 20 + i * 3));
     let want = naive(&segments, 50);
     assert!(want.is_some());
     for threads in [1, 2, 3] {
@@ -183,19 +193,7 @@ fn long_runs_of_one_base() {
 fn more_merges_than_one_byte_ids() {
     // 300 merges: the scan phase must hand over before id 256 whatever
     // the switch ratio says.
-    let mut x = 99u64;
-    let segments: Vec<Vec<u8>> = (0..200)
-        .map(|_| {
-            (0..150)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    b"ACGTAACT"[(x % 8) as usize]
-                })
-                .collect()
-        })
-        .collect();
+    let segments = xorshift_segments(99, b"ACGTAACT", (0..200).map(|_| 150));
     let want = naive(&segments, 300);
     assert!(want.is_some());
     for tuning in tunings() {

@@ -17,7 +17,9 @@
 //! - `listed`: the positions of every pair present at the switch, grouped
 //!   by pair by one counting sort.
 //! - `made`: for every token `t` made since, the positions where its merge
-//!   put it.
+//!   put it; the first time a pair with `t` is merged they are grouped by
+//!   their current neighbours (`young`), so that later pairs with `t` are
+//!   read from one group.
 //!
 //! Why that finds every occurrence: two tokens can only become neighbours
 //! when the younger of the two is made (two existing tokens never become
@@ -36,6 +38,7 @@
 //! Each shard keeps the counts of its own pairs, updated by its own merges
 //! (in parallel); the trainer adds them up for the pairs it looks at.
 
+use rustc_hash::FxHashMap;
 use wide::u8x16;
 
 use super::chunk::Chunk;
@@ -131,6 +134,15 @@ impl Listed {
     }
 }
 
+/// The positions of a token made in the index phase, grouped by its
+/// neighbours: `(left id, left neighbour's position)` and `(right id, the
+/// token's position)`, sorted.
+#[derive(Debug, Default)]
+struct Young {
+    by_left: Vec<(u16, u32)>,
+    by_right: Vec<(u16, u32)>,
+}
+
 /// Per-neighbour tallies of one merge `(a, b) -> t` on one shard.
 #[derive(Debug)]
 struct Tally {
@@ -175,6 +187,9 @@ pub(super) struct Shard {
     /// For every token made in the index phase (by id), the positions where
     /// its merge put it, in increasing order.
     made: Vec<Vec<u32>>,
+    /// Those positions grouped by neighbour, for the tokens a merge has
+    /// asked about.
+    young: FxHashMap<u16, Young>,
     tally: Tally,
     /// Occurrences of every pair in this shard (fewer than 2^32 symbols,
     /// so a `u32` holds any count).
@@ -229,6 +244,7 @@ impl Shard {
             listed: Listed::default(),
             indexed: false,
             made: Vec::new(),
+            young: FxHashMap::default(),
             tally: Tally::new(max_id),
             counts,
             fresh: Vec::new(),
@@ -311,35 +327,49 @@ impl Shard {
             return;
         }
         // The younger token t is still where its merge put it; its current
-        // neighbour on the other side decides.
+        // neighbour on the other side decides. The first time a pair with t
+        // is merged, t's positions are grouped by their neighbours (new
+        // pairs with t never appear later, so the groups stay complete).
         let (t, left) = if b >= a { (b, true) } else { (a, false) };
-        let Some(made) = self.made.get(t as usize) else {
-            return;
-        };
-        let x = self.flat.as_slice();
-        for &p in made {
-            let p = p as usize;
-            if x[p] != t {
-                continue;
-            }
-            if left {
+        if !self.young.contains_key(&t) {
+            let Some(made) = self.made.get_mut(t as usize).map(std::mem::take) else {
+                return;
+            };
+            let x = self.flat.as_slice();
+            let mut young = Young::default();
+            for &p in &made {
+                let p = p as usize;
+                if x[p] != t {
+                    continue;
+                }
                 let mut l = p - 1;
                 while x[l] == DEAD {
                     l -= 1;
                 }
-                if x[l] == a {
-                    out.push(l as u32);
-                }
-            } else {
                 let mut r = p + 1;
                 while x[r] == DEAD {
                     r += 1;
                 }
-                if x[r] == b {
-                    out.push(p as u32);
-                }
+                young.by_left.push((x[l], l as u32));
+                young.by_right.push((x[r], p as u32));
             }
+            young.by_left.sort_unstable();
+            young.by_right.sort_unstable();
+            self.young.insert(t, young);
         }
+        let young = &self.young[&t];
+        let (groups, id) = if left {
+            (&young.by_left, a)
+        } else {
+            (&young.by_right, b)
+        };
+        let start = groups.partition_point(|&(g, _)| g < id);
+        out.extend(
+            groups[start..]
+                .iter()
+                .take_while(|&&(g, _)| g == id)
+                .map(|&(_, p)| p),
+        );
     }
 
     fn merge_indexed(&mut self, a: u16, b: u16, t: u16) -> u64 {
@@ -393,25 +423,7 @@ impl Shard {
             }
         }
         tl.positions = positions;
-        let counts = &mut self.counts;
-        for &x in &tl.left_seen {
-            let n = std::mem::take(&mut tl.left[x as usize]);
-            if x != SEP {
-                counts.sub(key(x, a), n);
-                counts.add(key(x, t), n);
-                self.fresh.push((key(x, t), 0));
-            }
-        }
-        for &x in &tl.right_seen {
-            let n = std::mem::take(&mut tl.right[x as usize]);
-            if x != SEP {
-                counts.sub(key(b, x), n);
-                counts.add(key(t, x), n);
-                self.fresh.push((key(t, x), 0));
-            }
-        }
-        tl.left_seen.clear();
-        tl.right_seen.clear();
+        self.settle(a, b, t);
         let applied = made.len() as u64;
         if self.made.len() <= t as usize {
             self.made.resize_with(t as usize + 1, Vec::new);
@@ -492,26 +504,50 @@ impl Shard {
             out.x.copy_within(r..n, w);
             chunk.set_len(w + n - r);
         }
-        // SEP neighbours do not pair (index 0 is SEP).
-        left[SEP as usize] = 0;
-        right[SEP as usize] = 0;
-        let counts = &mut self.counts;
-        let (a, b, t) = (a16, b16, t16);
-        for x in 1..left.len() {
-            let (l, r) = (std::mem::take(&mut left[x]), std::mem::take(&mut right[x]));
-            let x = x as u16;
-            if l > 0 {
-                counts.sub(key(x, a), l);
-                counts.add(key(x, t), l);
-                self.fresh.push((key(x, t), 0));
+        // Only one-byte ids can have been seen.
+        for x in 0..left.len().min(256) {
+            if left[x] > 0 {
+                tl.left_seen.push(x as u16);
             }
-            if r > 0 {
-                counts.sub(key(b, x), r);
-                counts.add(key(t, x), r);
-                self.fresh.push((key(t, x), 0));
+            if right[x] > 0 {
+                tl.right_seen.push(x as u16);
             }
         }
+        self.settle(a16, b16, t16);
         applied
+    }
+
+    /// Count changes of merge `(a, b) -> t` from its tallies: `(x, a)`
+    /// became `(x, t)` `left[x]` times, `(b, x)` became `(t, x)` `right[x]`
+    /// times (for the ids in `left_seen` and `right_seen`; the tallies are
+    /// cleared). Gains go first: a pair such as `(t, a)` is gained by one
+    /// application and lost by the next one to its right, and a count must
+    /// not go below zero on the way. SEP neighbours do not pair.
+    fn settle(&mut self, a: u16, b: u16, t: u16) {
+        let tl = &mut self.tally;
+        let counts = &mut self.counts;
+        for &x in tl.left_seen.iter().filter(|&&x| x != SEP) {
+            counts.add(key(x, t), tl.left[x as usize]);
+            self.fresh.push((key(x, t), 0));
+        }
+        for &x in tl.right_seen.iter().filter(|&&x| x != SEP) {
+            counts.add(key(t, x), tl.right[x as usize]);
+            self.fresh.push((key(t, x), 0));
+        }
+        for &x in &tl.left_seen {
+            let n = std::mem::take(&mut tl.left[x as usize]);
+            if x != SEP {
+                counts.sub(key(x, a), n);
+            }
+        }
+        for &x in &tl.right_seen {
+            let n = std::mem::take(&mut tl.right[x as usize]);
+            if x != SEP {
+                counts.sub(key(b, x), n);
+            }
+        }
+        tl.left_seen.clear();
+        tl.right_seen.clear();
     }
 
     /// Append every segment's tokens, in order, to `out`.
