@@ -12,7 +12,8 @@
 #   BENCH_OUT          output directory       (default: <repo>/bench/out)
 #   BENCH_MERGES       dnalm BPE merges       (default: 600)
 #   BENCH_PEER_VOCAB   HF/spm vocab size      (default: 604)
-#   BENCH_REPEAT       runs per peer timing, minimum kept (default: 1)
+#   BENCH_REPEAT       runs per timing and round, minimum kept (default: 1)
+#   BENCH_ROUNDS       rounds of dnalm then peers, minimum over all kept (default: 2)
 #   BENCH_SCALE        copies of the 7 Mb file in the memory-scaling input (default: 10)
 #   VENV_DIR           Python venv            (default: <repo>/.venv)
 #   DNALM_BIN, BENCH_BPE_BIN  use these prebuilt binaries instead of building
@@ -30,6 +31,7 @@ out="${BENCH_OUT:-$repo/bench/out}"
 merges="${BENCH_MERGES:-600}"
 peer_vocab="${BENCH_PEER_VOCAB:-604}"
 repeat="${BENCH_REPEAT:-1}"
+rounds="${BENCH_ROUNDS:-2}"
 scale="${BENCH_SCALE:-10}"
 
 if [[ ! -d "$data" && -z "${BENCH_FASTA_HUMAN:-}${BENCH_FASTA_ECOLI:-}" ]]; then
@@ -39,7 +41,7 @@ fi
 for f in "$fa_human" "$fa_ecoli"; do
     [[ -r "$f" ]] || die "input FASTA not readable: $f"
 done
-for v in merges peer_vocab repeat scale; do
+for v in merges peer_vocab repeat rounds scale; do
     [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
 done
 
@@ -53,7 +55,7 @@ if [[ ! -x /usr/bin/time ]]; then
 fi
 
 mkdir -p "$out"
-rm -f "$out/results.md" "$out/dnalm.json" "$out/peers.json"  # never leave stale figures behind
+rm -f "$out/results.md" "$out"/dnalm*.json "$out"/peers*.json  # never leave stale figures behind
 seg7="$out/segments_7mb.txt"
 seg70="$out/segments_70mb.txt"
 
@@ -97,10 +99,6 @@ bases70=$(( bases7 * scale ))
 # the bench_bpe example (dnalm-tokenizers) prints JSON with
 # train_s, encode_s, tokens, vocab, kmer6_encode_s, kmer6_bytes (and, if it
 # can, merges); `dnalm tokenizer train --kind bpe` is measured for peak RSS.
-log "dnalm: bench_bpe on $seg7"
-"$bench_bpe" --segments "$seg7" --merges "$merges" --repeat "$repeat" --json "$out/dnalm.json" >&2 \
-    || die "bench_bpe failed"
-[[ -s "$out/dnalm.json" ]] || die "bench_bpe wrote no $out/dnalm.json"
 
 peak_rss_kb() {  # file -> peak RSS (kB) of `dnalm tokenizer train` on it
     local log_file="$out/time_$(basename "$1" .txt).log"
@@ -117,10 +115,32 @@ rss7=$(peak_rss_kb "$seg7")
 log "dnalm: peak memory of BPE training, $((scale * 7)) Mb"
 rss70=$(peak_rss_kb "$seg70")
 
-# ---------------------------------------------------------------- peers
-log "peers: HF tokenizers and sentencepiece on $seg7"
-"$PY" "$repo/bench/peers.py" --segments "$seg7" --vocab "$peer_vocab" --repeat "$repeat" \
-    --json "$out/peers.json" >&2 || die "bench/peers.py failed"
+# ---------------------------------------------------------------- timings
+# Rounds alternate dnalm and the peers, so that both sides see the same
+# spells of a machine whose speed drifts; every time is the minimum over all
+# rounds and repeats, on both sides.
+for r in $(seq "$rounds"); do
+    log "round $r/$rounds: dnalm bench_bpe on $seg7"
+    "$bench_bpe" --segments "$seg7" --merges "$merges" --repeat "$repeat" \
+        --json "$out/dnalm_round$r.json" >&2 || die "bench_bpe failed"
+    [[ -s "$out/dnalm_round$r.json" ]] || die "bench_bpe wrote no $out/dnalm_round$r.json"
+    log "round $r/$rounds: peers (HF tokenizers and sentencepiece) on $seg7"
+    "$PY" "$repo/bench/peers.py" --segments "$seg7" --vocab "$peer_vocab" --repeat "$repeat" \
+        --json "$out/peers_round$r.json" >&2 || die "bench/peers.py failed"
+done
+"$PY" - "$out" "$rounds" <<'PYEOF' || die "merging the rounds failed"
+import json, os, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+for side in ("dnalm", "peers"):
+    runs = [json.load(open(os.path.join(out, f"{side}_round{r}.json"))) for r in range(1, rounds + 1)]
+    merged = dict(runs[0])
+    for k, v in runs[0].items():
+        if k.endswith("_s") and isinstance(v, (int, float)):
+            merged[k] = min(run[k] for run in runs)
+    merged["rounds"] = [{k: v for k, v in run.items() if k.endswith("_s")} for run in runs]
+    with open(os.path.join(out, f"{side}.json"), "w") as f:
+        json.dump(merged, f, indent=1)
+PYEOF
 
 # ---------------------------------------------------------------- report
 machine_cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -206,10 +226,15 @@ adapt = p.get("spm_adaptations") or {}
 if adapt:
     print("sentencepiece parameters adapted: " +
           "; ".join(f"`{k}`: {v}" for k, v in adapt.items()) + "\n")
+if len(d.get("rounds", [])) > 1:
+    per = [f"{pr['hf_train_s'] / dr['train_s']:.1f}x / {pr['spm_train_s'] / dr['train_s']:.1f}x"
+           for dr, pr in zip(d["rounds"], p["rounds"])]
+    print("Training ratios (HF / sentencepiece) round by round: " + ", ".join(per) + ".\n")
 print(f"Machine: {env['BENCH_NPROC']} cores, {env['BENCH_CPU']}; {env['BENCH_DATE']}; "
       f"{env['BENCH_RUSTC']}; dnalm commit {env['BENCH_COMMIT']}; python {p.get('python')}, "
       f"tokenizers {p.get('tokenizers_version')}, sentencepiece {p.get('sentencepiece_version')}; "
-      f"peer timings are the minimum of {p.get('repeat')} run(s).\n")
+      f"every time, dnalm's and the peers', is the minimum of {p.get('repeat')} run(s) in each of "
+      f"{len(p.get('rounds', [0]))} round(s), dnalm then peers in turn.\n")
 print(f"Binaries: `{env['BENCH_DNALM_BIN']}`, `{env['BENCH_BPE_BIN_PATH']}`. "
       f"Raw figures: dnalm.json, peers.json beside this file.")
 PYEOF
