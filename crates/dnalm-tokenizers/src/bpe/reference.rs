@@ -178,15 +178,20 @@ fn thread_count_does_not_change_the_result() {
     }
 }
 
+/// The naive result, which must not run out of pairs, in every tuning.
+fn same_in_every_tuning(segments: &[Vec<u8>], n_merges: usize) {
+    let want = naive(segments, n_merges);
+    assert!(want.is_some());
+    for tuning in tunings() {
+        assert_eq!(fast(segments, n_merges, tuning), want, "{tuning:?}");
+    }
+}
+
 #[test]
 fn long_runs_of_one_base() {
     // Runs of equal tokens exercise the left-to-right rule in both phases.
     let segments: Vec<Vec<u8>> = (1..40).map(|n| vec![b'A'; n * 7]).collect();
-    let want = naive(&segments, 6);
-    assert!(want.is_some());
-    for tuning in tunings() {
-        assert_eq!(fast(&segments, 6, tuning), want, "{tuning:?}");
-    }
+    same_in_every_tuning(&segments, 6);
 }
 
 #[test]
@@ -194,11 +199,7 @@ fn more_merges_than_one_byte_ids() {
     // 300 merges: the scan phase must hand over before id 256 whatever
     // the switch ratio says.
     let segments = xorshift_segments(99, b"ACGTAACT", (0..200).map(|_| 150));
-    let want = naive(&segments, 300);
-    assert!(want.is_some());
-    for tuning in tunings() {
-        assert_eq!(fast(&segments, 300, tuning), want, "{tuning:?}");
-    }
+    same_in_every_tuning(&segments, 300);
 }
 
 #[test]
@@ -214,9 +215,5 @@ fn pairs_left_out_of_the_heap_come_back_in_time() {
     .iter()
     .map(|s| s.as_bytes().to_vec())
     .collect();
-    let want = naive(&segments, 8);
-    assert!(want.is_some());
-    for tuning in tunings() {
-        assert_eq!(fast(&segments, 8, tuning), want, "{tuning:?}");
-    }
+    same_in_every_tuning(&segments, 8);
 }

@@ -171,6 +171,27 @@ impl Tally {
     }
 }
 
+/// The first position before `i` that holds a token (not [`DEAD`]); a
+/// segment starts with SEP, so there is one.
+#[inline]
+fn live_before(x: &[u16], i: usize) -> usize {
+    let mut l = i - 1;
+    while x[l] == DEAD {
+        l -= 1;
+    }
+    l
+}
+
+/// The first position after `i` that holds a token (a segment ends with SEP).
+#[inline]
+fn live_after(x: &[u16], i: usize) -> usize {
+    let mut r = i + 1;
+    while x[r] == DEAD {
+        r += 1;
+    }
+    r
+}
+
 #[derive(Debug)]
 pub(super) struct Shard {
     /// Scan phase: the corpus as one-byte ids (every id made in the scan
@@ -342,14 +363,7 @@ impl Shard {
                 if x[p] != t {
                     continue;
                 }
-                let mut l = p - 1;
-                while x[l] == DEAD {
-                    l -= 1;
-                }
-                let mut r = p + 1;
-                while x[r] == DEAD {
-                    r += 1;
-                }
+                let (l, r) = (live_before(x, p), live_after(x, p));
                 young.by_left.push((x[l], l as u32));
                 young.by_right.push((x[r], p as u32));
             }
@@ -391,21 +405,11 @@ impl Shard {
                 if x[o] != a {
                     continue;
                 }
-                let mut q = o + 1;
-                while x[q] == DEAD {
-                    q += 1;
-                }
+                let q = live_after(x, o);
                 if x[q] != b {
                     continue;
                 }
-                let mut l = o - 1;
-                while x[l] == DEAD {
-                    l -= 1;
-                }
-                let mut r = q + 1;
-                while x[r] == DEAD {
-                    r += 1;
-                }
+                let (l, r) = (live_before(x, o), live_after(x, q));
                 x[o] = t;
                 x[q] = DEAD;
                 let (left, right) = (x[l], x[r]);

@@ -316,6 +316,19 @@ impl PartialOrd for Candidate {
     }
 }
 
+/// Put pair `k`, which occurs `c` times, in the heap if `c` reaches
+/// `floor`; otherwise keep the largest count left out in `low_max`.
+fn admit(heap: &mut BinaryHeap<Candidate>, low_max: &mut u64, floor: u64, k: u32, c: u64) {
+    if c >= floor {
+        heap.push(Candidate {
+            count: c,
+            pair: Reverse(unkey(k)),
+        });
+    } else {
+        *low_max = (*low_max).max(c);
+    }
+}
+
 #[derive(Debug)]
 struct Merger {
     tokens: Vec<String>,
@@ -440,16 +453,7 @@ impl Merger {
                 // until the best in the heap beats every pair left out.
                 let floor = (low_max / self.tuning.floor_ratio.max(1)).max(1);
                 low_max = 0;
-                self.for_each_count(|k, c| {
-                    if c >= floor {
-                        heap.push(Candidate {
-                            count: c,
-                            pair: Reverse(unkey(k)),
-                        });
-                    } else {
-                        low_max = low_max.max(c);
-                    }
-                });
+                self.for_each_count(|k, c| admit(&mut heap, &mut low_max, floor, k, c));
             }
             let Some(top) = heap.pop() else {
                 return Err(TokError::Param(format!(
@@ -517,16 +521,8 @@ impl Merger {
             }
             for &k2 in &fresh {
                 let c = std::mem::take(&mut sum[slot(k2)]);
-                if c == 0 {
-                    continue;
-                }
-                if c >= floor {
-                    heap.push(Candidate {
-                        count: c,
-                        pair: Reverse(unkey(k2)),
-                    });
-                } else {
-                    low_max = low_max.max(c);
+                if c > 0 {
+                    admit(&mut heap, &mut low_max, floor, k2, c);
                 }
             }
             stats.push(MergeStat {
