@@ -155,7 +155,6 @@ pub fn train_and_report(a: &PromoterTrainArgs) -> Result<Vec<Aggregate>> {
     // Open the model (vocabulary checked against the tokenizer) and read
     // the data before any long work.
     let device = dnalm_model::device(dnalm_model::Backend::Cpu)?.autodiff();
-    device.seed(a.seed);
     let model = TaskModel::open(&a.model, a.tokenizer.as_deref(), &device)
         .with_context(|| format!("--model {}", show_path(&a.model)))?;
     let tok_path = model.tokenizer_path.clone();

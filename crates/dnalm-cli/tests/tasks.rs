@@ -56,32 +56,37 @@ fn rows(path: &Path) -> Vec<Vec<String>> {
 fn nextkmer_baselines_model_and_bad_input() {
     let t = tmp();
     setup(t.path());
-    dnalm_q()
-        .current_dir(t.path())
-        .args([
-            "nextkmer",
-            "qs/genome.fa.gz",
-            "--k",
-            "2,3",
-            "--samples",
-            "3000",
-            "--split",
-            "both",
-            "--block-len",
-            "10000",
-            "--model",
-            "k6=run",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "32",
-            "--max-train",
-            "256",
-            "--out-dir",
-            "nk",
-        ])
-        .assert()
-        .success();
+    // Two 6-mer-model fine-tunings on the same windows, 1 epoch each.
+    let nextkmer = |out: &str, threads: &str| {
+        dnalm_q()
+            .current_dir(t.path())
+            .args(["-j", threads])
+            .args([
+                "nextkmer",
+                "qs/genome.fa.gz",
+                "--k",
+                "2,3",
+                "--samples",
+                "3000",
+                "--split",
+                "both",
+                "--block-len",
+                "10000",
+                "--model",
+                "k6=run",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "32",
+                "--max-train",
+                "256",
+                "--out-dir",
+                out,
+            ])
+            .assert()
+            .success();
+    };
+    nextkmer("nk", "2");
     for f in ["results.tsv", "results.json", "results.md", "accuracy.svg"] {
         assert!(t.path().join("nk").join(f).is_file(), "{f} missing");
     }
@@ -123,6 +128,15 @@ fn nextkmer_baselines_model_and_bad_input() {
     assert!(
         md.contains("position split") && md.contains("| k6 |"),
         "{md}"
+    );
+
+    // Same seed, same bytes: the classifier head is drawn from --seed, on
+    // any thread count.
+    nextkmer("nk2", "1");
+    assert_eq!(
+        std::fs::read(t.path().join("nk/results.tsv")).unwrap(),
+        std::fs::read(t.path().join("nk2/results.tsv")).unwrap(),
+        "two nextkmer runs with the same seed differ"
     );
 
     // Bad input: one-line errors, exit 1, no report written.

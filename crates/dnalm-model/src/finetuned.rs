@@ -130,9 +130,10 @@ mod tests {
     #[test]
     fn classifier_round_trips_through_a_folder() {
         let device = crate::device(crate::Backend::Cpu).unwrap();
-        device.seed(5);
         let config = BertConfig::preset("tiny", Some(12)).unwrap();
-        let model = BertForSequenceClassification::new(&config, 2, Pooling::Cls, &device);
+        let model = crate::seeded(5, || {
+            BertForSequenceClassification::new(&config, 2, Pooling::Cls, &device)
+        });
         let dir = tempfile::tempdir().unwrap();
         let labels = vec!["non_promoter".to_string(), "promoter".to_string()];
         save_classifier(dir.path(), &config, &model, &labels).unwrap();

@@ -326,7 +326,6 @@ mod tests {
 
     fn tiny(vocab: usize) -> (Gpt2Config, Device) {
         let device = crate::device(crate::Backend::Cpu).unwrap();
-        device.seed(7);
         let mut c = Gpt2Config::preset("tiny", Some(vocab)).unwrap();
         c.n_embd = 32;
         c.n_positions = 16;
@@ -354,7 +353,7 @@ mod tests {
     #[test]
     fn shapes_of_every_output() {
         let (c, device) = tiny(20);
-        let model = Gpt2LmHeadModel::new(&c, &device);
+        let model = crate::seeded(7, || Gpt2LmHeadModel::new(&c, &device));
         let batch = BatchInput::unpadded((0..14).map(|i| i % 20).collect(), 2, 7);
         model.check_input(&batch).unwrap();
         let want = Want {
@@ -384,7 +383,7 @@ mod tests {
     #[test]
     fn logits_at_t_do_not_see_later_tokens() {
         let (c, device) = tiny(20);
-        let model = Gpt2LmHeadModel::new(&c, &device);
+        let model = crate::seeded(7, || Gpt2LmHeadModel::new(&c, &device));
         let a: Vec<i64> = vec![3, 9, 4, 17, 2, 11, 5, 8, 1, 6];
         for cut in [0, 3, 7] {
             let mut b = a.clone();
@@ -413,7 +412,7 @@ mod tests {
     #[test]
     fn padding_changes_nothing_at_real_positions() {
         let (c, device) = tiny(20);
-        let model = Gpt2LmHeadModel::new(&c, &device);
+        let model = crate::seeded(7, || Gpt2LmHeadModel::new(&c, &device));
         let short = vec![4i64, 7, 1, 12, 9];
         let long = vec![5i64, 6, 7, 8, 9, 10, 11, 12];
         // Row 0 is `short` padded with arbitrary ids; row 1 is full.
@@ -445,7 +444,7 @@ mod tests {
     #[test]
     fn loss_is_the_shifted_cross_entropy_over_real_targets() {
         let (c, device) = tiny(20);
-        let model = Gpt2LmHeadModel::new(&c, &device);
+        let model = crate::seeded(7, || Gpt2LmHeadModel::new(&c, &device));
         let batch = BatchInput {
             input_ids: vec![1, 2, 3, 4, 5, 6, 7, 0, 0, 0],
             attention_mask: vec![1, 1, 1, 1, 1, 1, 1, 0, 0, 0],
@@ -497,7 +496,7 @@ mod tests {
     #[test]
     fn bad_input_is_refused() {
         let (c, device) = tiny(20);
-        let model = Gpt2LmHeadModel::new(&c, &device);
+        let model = crate::seeded(7, || Gpt2LmHeadModel::new(&c, &device));
         let e = model
             .check_input(&BatchInput::unpadded(vec![1, 20], 1, 2))
             .unwrap_err()
@@ -519,7 +518,7 @@ mod tests {
         use crate::pretrained::WEIGHTS_FILE;
         use crate::weights::{load_safetensors, save_safetensors};
         let (c, device) = tiny(20);
-        let model = Gpt2LmHeadModel::new(&c, &device);
+        let model = crate::seeded(7, || Gpt2LmHeadModel::new(&c, &device));
         let dir = tempfile::tempdir().unwrap();
         save_gpt2(dir.path(), &c, &model).unwrap();
         let p = load_gpt2(dir.path(), &device).unwrap();

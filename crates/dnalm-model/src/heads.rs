@@ -281,19 +281,30 @@ impl BertForSequenceClassification {
         }
     }
 
-    /// Start from a pre-trained masked-LM model's body (the head is dropped).
+    /// Start from a pre-trained masked-LM model's body (the head is dropped)
+    /// and a new classifier drawn with `seed` ([`crate::seeded`]).
     pub fn from_pretrained(
         mlm: BertForMaskedLm,
         config: &BertConfig,
         num_labels: usize,
         pooling: Pooling,
+        seed: u64,
         device: &Device,
     ) -> Self {
-        let fresh = Self::new(config, num_labels, pooling, device);
+        let classifier = crate::seeded(seed, || {
+            Linear::new(
+                config.hidden_size,
+                num_labels,
+                config.initializer_range,
+                device,
+            )
+        });
         Self {
             bert: mlm.bert,
             lstm: mlm.lstm,
-            ..fresh
+            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            classifier,
+            pooling,
         }
     }
 

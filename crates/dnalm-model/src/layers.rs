@@ -11,7 +11,7 @@ use burn::tensor::module::{embedding, layer_norm};
 use burn::tensor::{Device, Distribution, Int, Tensor};
 
 fn normal<const D: usize>(shape: [usize; D], std: f64, device: &Device) -> Param<Tensor<D>> {
-    Param::from_tensor(Tensor::random(
+    Param::from_tensor(crate::init::random(
         shape,
         Distribution::Normal(0.0, std),
         device,
@@ -122,7 +122,7 @@ impl Embedding {
         padding_idx: Option<usize>,
         device: &Device,
     ) -> Self {
-        let mut w = Tensor::random([num, dim], Distribution::Normal(0.0, std), device);
+        let mut w = crate::init::random([num, dim], Distribution::Normal(0.0, std), device);
         if let Some(p) = padding_idx.filter(|&p| p < num) {
             w = w.slice_assign([p..p + 1, 0..dim], Tensor::zeros([1, dim], device));
         }
@@ -190,7 +190,7 @@ pub fn dropout<const D: usize>(
     let n = shape.num_elements();
     let seed = batch.next_dropout_seed().unwrap_or_else(|| {
         // Two uniform f32 in [0, 1) give 46 random bits: the seed of this mask.
-        let r: Vec<f32> = Tensor::<1>::random([2], Distribution::Default, &device)
+        let r: Vec<f32> = crate::init::random::<1>([2], Distribution::Default, &device)
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()

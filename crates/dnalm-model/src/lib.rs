@@ -9,9 +9,9 @@
 //! use dnalm_model::{BatchInput, BertConfig, BertForMaskedLm, DeviceBatch};
 //!
 //! let device = dnalm_model::device(dnalm_model::Backend::Cpu).unwrap();
-//! device.seed(1);
 //! let config = BertConfig::preset("tiny", Some(16)).unwrap();
-//! let model = BertForMaskedLm::new(&config, &device);
+//! // Seeded initialisation, undisturbed by other threads: see [`init`].
+//! let model = dnalm_model::seeded(1, || BertForMaskedLm::new(&config, &device));
 //! // [CLS] 7 8 9 [SEP]
 //! let batch = BatchInput::unpadded(vec![2, 7, 8, 9, 3], 1, 5);
 //! model.check_input(&batch).unwrap();
@@ -28,6 +28,7 @@ pub mod gpt2;
 pub mod gpt2_config;
 pub mod gpt2_weights;
 pub mod heads;
+pub mod init;
 pub mod layers;
 pub mod lstm;
 pub mod predictors;
@@ -38,6 +39,7 @@ pub use bert::{BatchInput, BertModel, DeviceBatch, EncoderOutput, Want};
 pub use config::{BertConfig, PRESETS};
 pub use error::{ModelError, Result};
 pub use heads::{BertForMaskedLm, BertForSequenceClassification, MlmOutput, Pooling, IGNORE_LABEL};
+pub use init::seeded;
 pub use predictors::{Predictor, PredictorConfig, PredictorKind};
 pub use weights::{HostTensor, StateDict};
 

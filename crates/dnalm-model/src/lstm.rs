@@ -27,10 +27,10 @@ impl Lstm {
         let u = Distribution::Uniform(-k, k);
         let layers = (0..num_layers)
             .map(|_| LstmLayer {
-                weight_ih: Param::from_tensor(Tensor::random([4 * hidden, hidden], u, device)),
-                weight_hh: Param::from_tensor(Tensor::random([4 * hidden, hidden], u, device)),
-                bias_ih: Param::from_tensor(Tensor::random([4 * hidden], u, device)),
-                bias_hh: Param::from_tensor(Tensor::random([4 * hidden], u, device)),
+                weight_ih: Param::from_tensor(crate::init::random([4 * hidden, hidden], u, device)),
+                weight_hh: Param::from_tensor(crate::init::random([4 * hidden, hidden], u, device)),
+                bias_ih: Param::from_tensor(crate::init::random([4 * hidden], u, device)),
+                bias_hh: Param::from_tensor(crate::init::random([4 * hidden], u, device)),
             })
             .collect();
         Self { layers }

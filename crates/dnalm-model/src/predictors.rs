@@ -141,10 +141,10 @@ impl Rnn {
         let k = 1.0 / (h as f64).sqrt();
         let u = Distribution::Uniform(-k, k);
         Self {
-            weight_ih: Param::from_tensor(Tensor::random([h, h], u, device)),
-            weight_hh: Param::from_tensor(Tensor::random([h, h], u, device)),
-            bias_ih: Param::from_tensor(Tensor::random([h], u, device)),
-            bias_hh: Param::from_tensor(Tensor::random([h], u, device)),
+            weight_ih: Param::from_tensor(crate::init::random([h, h], u, device)),
+            weight_hh: Param::from_tensor(crate::init::random([h, h], u, device)),
+            bias_ih: Param::from_tensor(crate::init::random([h], u, device)),
+            bias_hh: Param::from_tensor(crate::init::random([h], u, device)),
         }
     }
 
@@ -204,8 +204,8 @@ impl Predictor {
                 let k = (1.0 / (h * c.kernel) as f64).sqrt();
                 let u = Distribution::Uniform(-k, k);
                 p.conv = Some(Conv1d {
-                    weight: Param::from_tensor(Tensor::random([h, h, c.kernel], u, device)),
-                    bias: Param::from_tensor(Tensor::random([h], u, device)),
+                    weight: Param::from_tensor(crate::init::random([h, h, c.kernel], u, device)),
+                    bias: Param::from_tensor(crate::init::random([h], u, device)),
                 });
             }
             PredictorKind::Rnn => p.rnn = Some(Rnn::new(h, device)),
@@ -283,12 +283,11 @@ mod tests {
     fn every_kind_gives_one_logit_per_row_and_ignores_padding() {
         let device = crate::device(crate::Backend::Cpu).unwrap();
         for kind in PredictorKind::ALL {
-            device.seed(3);
             let mut c = PredictorConfig::new(kind, 4);
             c.hidden = 8;
             c.heads = 2;
             c.kernel = 3;
-            let p = Predictor::new(&c, &device).unwrap();
+            let p = crate::seeded(3, || Predictor::new(&c, &device)).unwrap();
             // Row 0 has 5 real positions; row 1 is row 0's first 3 + 2 pads.
             let vals: Vec<f32> = (0..40).map(|i| ((i * 7 % 11) as f32) / 11.0).collect();
             let mut v2 = vals.clone();

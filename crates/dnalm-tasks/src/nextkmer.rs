@@ -270,6 +270,7 @@ pub fn model_result(
         &config,
         classes,
         Pooling::Cls,
+        cfg.seed,
         device,
     );
     let (trained, _) = classify::finetune(clf, &train, cfg, pad, device, on_step)?;

@@ -229,8 +229,7 @@ fn measure(a: &Args, what: &str) -> serde_json::Value {
     let mut last = 0.0f64;
     if what == "train" {
         let device = inner.clone().autodiff();
-        device.seed(a.seed);
-        let mut model = BertForMaskedLm::new(&config, &device);
+        let mut model = dnalm_model::seeded(a.seed, || BertForMaskedLm::new(&config, &device));
         let mut opt = AdamW::new(AdamWConfig {
             beta1: 0.9,
             beta2: 0.98,
@@ -272,8 +271,7 @@ fn measure(a: &Args, what: &str) -> serde_json::Value {
             last = loss;
         }
     } else {
-        inner.seed(a.seed);
-        let model = BertForMaskedLm::new(&config, &inner);
+        let model = dnalm_model::seeded(a.seed, || BertForMaskedLm::new(&config, &inner));
         for i in 0..a.warmup + a.repeat {
             let (input, _) = &data[i % N_BATCHES];
             let t0 = Instant::now();

@@ -377,11 +377,10 @@ mod tests {
     }
 
     fn tiny_model(device: &Device) -> Gpt2LmHeadModel {
-        device.seed(3);
         let mut c = Gpt2Config::preset("tiny", Some(17)).unwrap();
         c.n_embd = 32;
         c.n_positions = 32;
-        Gpt2LmHeadModel::new(&c, device)
+        dnalm_model::seeded(3, || Gpt2LmHeadModel::new(&c, device))
     }
 
     fn quick(steps: u64) -> CausalConfig {

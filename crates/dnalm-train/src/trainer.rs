@@ -270,8 +270,7 @@ pub fn pretrain(
 
     let inner = dnalm_model::device(dnalm_model::Backend::Cpu).map_err(TrainError::Model)?;
     let device = inner.clone().autodiff();
-    device.seed(cfg.seed);
-    let mut model = BertForMaskedLm::new(&model_cfg, &device);
+    let mut model = dnalm_model::seeded(cfg.seed, || BertForMaskedLm::new(&model_cfg, &device));
     let mut opt = AdamW::new(AdamWConfig {
         beta1: cfg.beta1,
         beta2: cfg.beta2,

@@ -14,11 +14,10 @@ fn setup(dropout: f64) -> (BertForMaskedLm, BatchInput, Vec<i64>, dnalm_model::D
     let device = dnalm_model::device(dnalm_model::Backend::Cpu)
         .unwrap()
         .autodiff();
-    device.seed(3);
     let mut c = BertConfig::preset("tiny", Some(40)).unwrap();
     c.hidden_dropout_prob = dropout;
     c.attention_probs_dropout_prob = dropout;
-    let model = BertForMaskedLm::new(&c, &device);
+    let model = dnalm_model::seeded(3, || BertForMaskedLm::new(&c, &device));
     let (b, t) = (6, 12);
     let ids: Vec<i64> = (0..b * t).map(|i| 5 + (i * 7 % 35) as i64).collect();
     let mut batch = BatchInput::unpadded(ids.clone(), b, t);

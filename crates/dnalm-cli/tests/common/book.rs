@@ -33,12 +33,15 @@ pub fn tiny_book_model(dir: &Path) -> PathBuf {
         .collect();
     let tok = JointTokenizer::train(&dna, &english, 300).unwrap();
     let device = dnalm_model::device(dnalm_model::Backend::Cpu).unwrap();
-    device.seed(4);
     let mut c = Gpt2Config::preset("tiny", Some(tok.vocab_size())).unwrap();
     c.n_embd = 32;
     c.n_positions = 64;
-    let base = Gpt2LmHeadModel::new(&c, &device);
-    let pend = Gpt2LmHeadModel::new(&c, &device);
+    let (base, pend) = dnalm_model::seeded(4, || {
+        (
+            Gpt2LmHeadModel::new(&c, &device),
+            Gpt2LmHeadModel::new(&c, &device),
+        )
+    });
     let folder = dir.join("model");
     save_book_model(
         &folder,

@@ -203,12 +203,15 @@ mod tests {
         let (dna, english) = super::super::tokenizer::tests::toy_text();
         let tok = JointTokenizer::train(&dna, &english, 200).unwrap();
         let device = dnalm_model::device(dnalm_model::Backend::Cpu).unwrap();
-        device.seed(4);
         let mut c = Gpt2Config::preset("tiny", Some(tok.vocab_size())).unwrap();
         c.n_embd = 32;
         c.n_positions = 64;
-        let base = Gpt2LmHeadModel::new(&c, &device);
-        let pend = Gpt2LmHeadModel::new(&c, &device);
+        let (base, pend) = dnalm_model::seeded(4, || {
+            (
+                Gpt2LmHeadModel::new(&c, &device),
+                Gpt2LmHeadModel::new(&c, &device),
+            )
+        });
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path().join("m");
         let meta = BookMeta::for_tokenizer(&tok, 9);

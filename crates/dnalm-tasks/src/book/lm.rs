@@ -197,11 +197,11 @@ mod tests {
 
     pub(crate) fn untrained(vocab: usize, seed: u64) -> GptBookLm {
         let device = dnalm_model::device(dnalm_model::Backend::Cpu).unwrap();
-        device.seed(seed);
         let mut c = Gpt2Config::preset("tiny", Some(vocab)).unwrap();
         c.n_embd = 32;
         c.n_positions = 24;
-        let mut lm = GptBookLm::new(Gpt2LmHeadModel::new(&c, &device), device, 0);
+        let model = dnalm_model::seeded(seed, || Gpt2LmHeadModel::new(&c, &device));
+        let mut lm = GptBookLm::new(model, device, 0);
         lm.batch_size = 3;
         lm
     }

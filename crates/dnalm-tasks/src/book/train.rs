@@ -347,7 +347,6 @@ pub fn train_book_model(
         )));
     }
     let device = dnalm_model::device(dnalm_model::Backend::Cpu)?.autodiff();
-    device.seed(cfg.seed);
     let plain = device.clone().inner();
     let pad = tok.pad_id();
     let cap = |rows: Vec<Vec<u32>>| -> Vec<Vec<u32>> {
@@ -371,7 +370,7 @@ pub fn train_book_model(
         )?)
     };
 
-    let model = Gpt2LmHeadModel::new(&config, &device);
+    let model = dnalm_model::seeded(cfg.seed, || Gpt2LmHeadModel::new(&config, &device));
     report.eval("untrained_english_held_out", &eval(&model, &en_held_rows)?);
     let mut losses: Vec<(&'static str, u64, f64, f64)> = Vec::new();
     on(BookEvent::Stage {

@@ -96,11 +96,10 @@ pub fn fit_predict(
         ));
     }
     let device = Device::flex().autodiff();
-    device.seed(cfg.seed);
     let mut pc = PredictorConfig::new(kind, feats.dim);
     pc.hidden = cfg.hidden;
     pc.max_len = feats.max_positions().max(1);
-    let mut model = Predictor::new(&pc, &device)?;
+    let mut model = dnalm_model::seeded(cfg.seed, || Predictor::new(&pc, &device))?;
     let mut opt = AdamW::new(AdamWConfig {
         beta1: 0.9,
         beta2: 0.999,

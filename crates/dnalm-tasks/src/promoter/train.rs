@@ -197,10 +197,18 @@ pub fn run(
         &config,
         2,
         Pooling::Cls,
+        spec.seed,
         device,
     )
     .valid();
-    let clf = BertForSequenceClassification::from_pretrained(mlm, &config, 2, Pooling::Cls, device);
+    let clf = BertForSequenceClassification::from_pretrained(
+        mlm,
+        &config,
+        2,
+        Pooling::Cls,
+        spec.seed,
+        device,
+    );
     let (trained, losses) =
         classify::finetune(clf, &ft_examples, &spec.finetune, pad, device, &mut |s| {
             on_event(Event::Finetune {
