@@ -6,27 +6,15 @@ mod common;
 use std::path::Path;
 
 use common::{
-    assert_fails, assert_no_files, corpus_text, dnalm_q, pretrain_tiny, read, tmp, write, Rng,
+    assert_fails, assert_no_files, corpus_text, dnalm_q, pretrain_tiny, read, tmp, train, write,
+    Rng,
 };
 use dnalm_tasks::npy::read_npy;
 
 /// `k3.json` and a model in `run/` (2 layers, hidden 128).
 fn setup(dir: &Path) {
     write(&dir.join("corpus.txt"), corpus_text(5, 200));
-    dnalm_q()
-        .current_dir(dir)
-        .args([
-            "tokenizer",
-            "train",
-            "--kind",
-            "kmer",
-            "--k",
-            "3",
-            "-o",
-            "k3.json",
-        ])
-        .assert()
-        .success();
+    train(dir, "k3.json", &["--kind", "kmer", "--k", "3"], None);
     pretrain_tiny(dir, "k3.json", "corpus.txt", 2, 64);
 }
 
@@ -242,20 +230,7 @@ fn bad_input_fails_cleanly() {
     write(&d.join("bad.csv"), "sequence,label\nACGTACGT,1\nACGTTT,2\n");
     write(&d.join("one.csv"), "sequence,label\nACGTACGT,1\nACGTTT,1\n");
     write(&d.join("gap.txt"), "ACGTNNACGT\n");
-    dnalm_q()
-        .current_dir(d)
-        .args([
-            "tokenizer",
-            "train",
-            "--kind",
-            "kmer",
-            "--k",
-            "4",
-            "-o",
-            "k4.json",
-        ])
-        .assert()
-        .success();
+    train(d, "k4.json", &["--kind", "kmer", "--k", "4"], None);
     let cases: Vec<(Vec<&str>, &str, Vec<&str>)> = vec![
         (
             vec!["embed", "-m", "run", "empty.fa", "--out-dir", "o1"],

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{dnalm, dnalm_q, tmp, Rng};
+use common::{dnalm, dnalm_q, tmp, train, Rng};
 
 /// 160 sequences of 128 nt strung from eight 16-nt "words" (so masked
 /// tokens can be learned from context), and a 4-mer tokenizer (vocabulary
@@ -23,20 +23,7 @@ fn setup(dir: &Path) {
         text.push('\n');
     }
     std::fs::write(dir.join("seq.txt"), text).unwrap();
-    dnalm_q()
-        .current_dir(dir)
-        .args([
-            "tokenizer",
-            "train",
-            "--kind",
-            "kmer",
-            "--k",
-            "4",
-            "-o",
-            "k4.json",
-        ])
-        .assert()
-        .success();
+    train(dir, "k4.json", &["--kind", "kmer", "--k", "4"], None);
 }
 
 const SMALL: &[(&str, &str)] = &[
@@ -377,20 +364,7 @@ fn export_inspect_and_bad_input() {
     assert!(!t.path().join("x0/model.safetensors").exists());
     assert!(!t.path().join("x1/model.safetensors").exists());
     // A model whose vocabulary does not match the tokenizer.
-    dnalm_q()
-        .current_dir(t.path())
-        .args([
-            "tokenizer",
-            "train",
-            "--kind",
-            "kmer",
-            "--k",
-            "3",
-            "-o",
-            "k3.json",
-        ])
-        .assert()
-        .success();
+    train(t.path(), "k3.json", &["--kind", "kmer", "--k", "3"], None);
     dnalm_q()
         .current_dir(t.path())
         .args(["export-hf", "run", "--out-dir", "x6", "-t", "k3.json"])

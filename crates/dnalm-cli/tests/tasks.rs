@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{dnalm, dnalm_q, pretrain_tiny, tmp};
+use common::{dnalm, dnalm_q, pretrain_tiny, tmp, train};
 
 /// A 200 kb demonstration genome (`genome.fa.gz`), its 305-nt segments and
 /// a 6-mer model pre-trained for a few updates in `run/`.
@@ -26,20 +26,7 @@ fn setup(dir: &Path) {
         ])
         .assert()
         .success();
-    dnalm_q()
-        .current_dir(dir)
-        .args([
-            "tokenizer",
-            "train",
-            "--kind",
-            "kmer",
-            "--k",
-            "6",
-            "-o",
-            "k6.json",
-        ])
-        .assert()
-        .success();
+    train(dir, "k6.json", &["--kind", "kmer", "--k", "6"], None);
     pretrain_tiny(dir, "k6.json", "qs/corpus/segments.txt", 3, 128);
 }
 
@@ -210,20 +197,12 @@ fn nextkmer_baselines_model_and_bad_input() {
         )
         .unwrap();
     }
-    dnalm_q()
-        .current_dir(t.path())
-        .args([
-            "tokenizer",
-            "train",
-            "--kind",
-            "kmer",
-            "--k",
-            "3",
-            "-o",
-            "mism/tokenizer.dnalm.json",
-        ])
-        .assert()
-        .success();
+    train(
+        t.path(),
+        "mism/tokenizer.dnalm.json",
+        &["--kind", "kmer", "--k", "3"],
+        None,
+    );
     dnalm()
         .current_dir(t.path())
         .args([
