@@ -3,14 +3,18 @@
 //! `scripts/make_gpt2_fixtures.py` (PyTorch, f32) into
 //! `tests/fixtures/gpt2_tiny/`. No Python is needed to run this test.
 
-use std::path::PathBuf;
-
 use dnalm_model::gpt2_weights::{gpt2_state_dict, load_gpt2};
 use dnalm_model::weights::{load_safetensors, HostTensor, StateDict};
 use dnalm_model::{BatchInput, DeviceBatch, Want};
 
-fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpt2_tiny")
+#[allow(dead_code)]
+mod common {
+    include!("common/fixture.rs");
+}
+use common::{check, check_layers, fixture_path, max_abs_diff, read_inputs, rows};
+
+fn fixture_dir() -> std::path::PathBuf {
+    fixture_path("gpt2_tiny")
 }
 
 /// The fixture, or `None` (with the reason printed) when it is not there.
@@ -24,32 +28,12 @@ fn fixture() -> Option<(BatchInput, Vec<i64>, StateDict)> {
         );
         return None;
     }
-    let text = std::fs::read_to_string(dir.join("inputs.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let rows = |k: &str| -> Vec<Vec<i64>> { serde_json::from_value(v[k].clone()).unwrap() };
-    let ids = rows("input_ids");
-    let (b, t) = (ids.len(), ids[0].len());
-    let batch = BatchInput {
-        input_ids: ids.concat(),
-        attention_mask: rows("attention_mask").concat(),
-        token_type_ids: None,
-        batch_size: b,
-        seq_len: t,
-    };
+    let (batch, v) = read_inputs(&dir);
     Some((
         batch,
-        rows("labels").concat(),
+        rows(&v, "labels").concat(),
         load_safetensors(&expected).unwrap().0,
     ))
-}
-
-fn max_abs_diff(a: &HostTensor, b: &HostTensor) -> f32 {
-    assert_eq!(a.shape, b.shape, "shapes differ");
-    a.data
-        .iter()
-        .zip(&b.data)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -64,11 +48,7 @@ fn forward_and_loss_match_transformers() {
     // The fixture's labels are what dnalm derives from the batch.
     assert_eq!(labels, dnalm_model::causal_labels(&batch));
     let db = DeviceBatch::new(&batch, &device);
-    let check = |name: &str, got: HostTensor, atol: f32| {
-        let d = max_abs_diff(&got, &exp[name]);
-        assert!(d <= atol, "{name}: max abs diff {d:e} > {atol:e}");
-        d
-    };
+    let check = |name: &str, got: HostTensor, atol: f32| check(&exp, name, got, atol);
     let out = p.model.forward(
         &db,
         Want {
@@ -76,22 +56,7 @@ fn forward_and_loss_match_transformers() {
             attentions: true,
         },
     );
-    assert_eq!(out.hidden_states.len(), 3);
-    for (i, h) in out.hidden_states.iter().enumerate() {
-        check(
-            &format!("hidden_states.{i}"),
-            HostTensor::from_tensor(h.clone()),
-            1e-4,
-        );
-    }
-    assert_eq!(out.attentions.len(), 2);
-    for (l, a) in out.attentions.iter().enumerate() {
-        check(
-            &format!("attentions.{l}"),
-            HostTensor::from_tensor(a.clone()),
-            1e-5,
-        );
-    }
+    check_layers(&exp, &out.hidden_states, &out.attentions, 2);
     let explicit = check("logits", HostTensor::from_tensor(out.logits), 1e-4);
     // The fused inference path, padded positions included.
     let fused = check("logits", HostTensor::from_tensor(p.model.logits(&db)), 1e-4);

@@ -7,24 +7,16 @@ use dnalm_model::pretrained::load_mlm;
 use dnalm_model::weights::{load_safetensors, mlm_state_dict, HostTensor, StateDict};
 use dnalm_model::{DeviceBatch, Want};
 
+#[allow(dead_code)]
 mod common {
     include!("common/fixture.rs");
 }
-use common::{fixture_batch, fixture_dir};
+use common::{check, check_layers, fixture_batch, fixture_dir, max_abs_diff};
 
 fn expected() -> StateDict {
     load_safetensors(&fixture_dir().join("expected.safetensors"))
         .unwrap()
         .0
-}
-
-fn max_abs_diff(a: &HostTensor, b: &HostTensor) -> f32 {
-    assert_eq!(a.shape, b.shape, "shapes differ");
-    a.data
-        .iter()
-        .zip(&b.data)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -42,32 +34,13 @@ fn forward_matches_transformers() {
     };
     let out = p.model.encode(&db, want);
     let exp = expected();
-    let check = |name: &str, got: HostTensor, atol: f32| {
-        let d = max_abs_diff(&got, &exp[name]);
-        assert!(d <= atol, "{name}: max abs diff {d:e} > {atol:e}");
-        d
-    };
+    let check = |name: &str, got: HostTensor, atol: f32| check(&exp, name, got, atol);
     check(
         "last_hidden_state",
         HostTensor::from_tensor(out.last_hidden_state.clone()),
         1e-4,
     );
-    assert_eq!(out.hidden_states.len(), 3);
-    for (i, h) in out.hidden_states.iter().enumerate() {
-        check(
-            &format!("hidden_states.{i}"),
-            HostTensor::from_tensor(h.clone()),
-            1e-4,
-        );
-    }
-    assert_eq!(out.attentions.len(), 2);
-    for (l, a) in out.attentions.iter().enumerate() {
-        check(
-            &format!("attentions.{l}"),
-            HostTensor::from_tensor(a.clone()),
-            1e-5,
-        );
-    }
+    check_layers(&exp, &out.hidden_states, &out.attentions, 2);
     let d = check("logits", HostTensor::from_tensor(p.model.logits(&db)), 1e-4);
     eprintln!("logits max abs diff vs transformers: {d:e}");
     // The fused inference path and the explicit one agree.

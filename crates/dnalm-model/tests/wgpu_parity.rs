@@ -6,6 +6,7 @@
 //! cargo test -p dnalm-model --features wgpu --test wgpu_parity
 #![cfg(feature = "wgpu")]
 
+#[allow(dead_code)]
 mod common {
     include!("common/fixture.rs");
 }
