@@ -271,14 +271,19 @@ impl BertForSequenceClassification {
             lstm: (config.dnalm_lstm_layers > 0)
                 .then(|| Lstm::new(config.hidden_size, config.dnalm_lstm_layers, device)),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
-            classifier: Linear::new(
-                config.hidden_size,
-                num_labels,
-                config.initializer_range,
-                device,
-            ),
+            classifier: Self::classifier(config, num_labels, device),
             pooling,
         }
+    }
+
+    /// The linear layer from the pooled vector to the labels' logits.
+    fn classifier(config: &BertConfig, num_labels: usize, device: &Device) -> Linear {
+        Linear::new(
+            config.hidden_size,
+            num_labels,
+            config.initializer_range,
+            device,
+        )
     }
 
     /// Start from a pre-trained masked-LM model's body (the head is dropped)
@@ -291,14 +296,7 @@ impl BertForSequenceClassification {
         seed: u64,
         device: &Device,
     ) -> Self {
-        let classifier = crate::seeded(seed, || {
-            Linear::new(
-                config.hidden_size,
-                num_labels,
-                config.initializer_range,
-                device,
-            )
-        });
+        let classifier = crate::seeded(seed, || Self::classifier(config, num_labels, device));
         Self {
             bert: mlm.bert,
             lstm: mlm.lstm,
