@@ -161,12 +161,13 @@ pub enum Command {
       holding N are left out (counted). The tf-idf check correlates (Spearman) each token's tf-idf\n\
       with the attention it receives.")]
     Motifs(MotifsArgs),
-    /// Promoter prediction (DNABERT-Prom): build data, fine-tune + train predictors, scan a genome.
+    /// Promoter prediction: build data, train predictors (one-hot or an encoder), predict, scan a genome.
     #[command(after_help = "Examples:\n  \
       dnalm promoter data --genome hg38.fa.gz --tss epdnew.bed -o prom.csv\n  \
       dnalm promoter data --positives hs_pos_TATA.txt --non-tata permutation -o tata.csv\n  \
-      dnalm promoter train prom.csv --model run-k6/ --out-dir prom/\n  \
-      dnalm promoter scan prom/classifier chr2.fa.gz --out-dir scan/")]
+      dnalm promoter train --train prom.csv --out-dir prom/\n  \
+      dnalm promoter predict prom/best new.fa -o preds.tsv\n  \
+      dnalm promoter scan prom/best chr2.fa.gz --out-dir scan/")]
     Promoter {
         #[command(subcommand)]
         command: PromoterCommand,
@@ -205,6 +206,7 @@ impl Command {
                 PromoterCommand::Data(_) => "promoter data",
                 PromoterCommand::Train(_) => "promoter train",
                 PromoterCommand::Scan(_) => "promoter scan",
+                PromoterCommand::Predict(_) => "promoter predict",
             },
             Command::Book(a) => match a.command {
                 BookCommand::Train(_) => "book train",

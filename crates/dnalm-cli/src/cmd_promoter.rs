@@ -3,24 +3,29 @@
 use std::io::Write as _;
 
 use anyhow::{bail, Context, Result};
-use dnalm_model::finetuned::{load_classifier, save_classifier};
 use dnalm_model::PredictorKind;
 use dnalm_seq::{BedGraphWriter, BedWriter, Output, Strand};
-use dnalm_tasks::model::{find_run_tokenizer, TaskModel, RUN_TOKENIZER};
+use dnalm_tasks::model::{TaskModel, RUN_TOKENIZER};
 use dnalm_tasks::promoter::data::{
     build_from_genome, build_from_positives, read_tss, to_csv, DataSummary, PromoterSpec,
     SyntheticKind,
 };
-use dnalm_tasks::promoter::loaders::{check_classes, read_labelled};
-use dnalm_tasks::promoter::report::{write_report, Aggregate, ReportHeader};
+use dnalm_tasks::promoter::fit::FitConfig;
+use dnalm_tasks::promoter::loaders::{check_classes, read_labelled, LabelledRow};
+use dnalm_tasks::promoter::report::{metric_index, write_report, Aggregate, ReportHeader};
+use dnalm_tasks::promoter::saved::{
+    save_classifier_model, save_predictor, EncoderFiles, PredictorMeta, SavedKind, Scorer,
+};
 use dnalm_tasks::promoter::scan::{centre_bin, merge_calls, scan_fasta, ScanSpec};
-use dnalm_tasks::promoter::train::{run, Encoding, Event, TrainSpec};
+use dnalm_tasks::promoter::train::{run, DataSets, Encoding, Event, TrainSpec};
 use dnalm_tasks::promoter::truth::{compare, tsv_header, tsv_rows};
-use dnalm_tokenizers::{AnyTokenizer, Tokenizer};
+use dnalm_tokenizers::AnyTokenizer;
 use dnalm_train::classify::ClassifyConfig;
 use tracing::info;
 
-use crate::args::{NonTataChoice, PromoterDataArgs, PromoterScanArgs, PromoterTrainArgs};
+use crate::args::{
+    NonTataChoice, PromoterDataArgs, PromoterPredictArgs, PromoterScanArgs, PromoterTrainArgs,
+};
 use crate::files::{create_dir, write_file};
 use crate::input::show_path;
 
@@ -109,24 +114,33 @@ pub fn train(a: PromoterTrainArgs) -> Result<()> {
     Ok(())
 }
 
-/// Mean±sd of accuracy, F1, MCC and AUROC per encoding and predictor: the
-/// TSV `promoter train` prints on stdout, or the same rows as Markdown.
+/// Accuracy, F1, MCC, AUROC and AUPRC per encoding and predictor (at the
+/// threshold chosen on validation; mean±sd over repeats): the TSV `promoter
+/// train` prints on stdout, or the same rows as Markdown.
 pub fn summary_table(agg: &[Aggregate], markdown: bool) -> String {
     let mut table = String::from(if markdown {
-        "| encoding | predictor | accuracy | F1 | MCC | AUROC |\n|---|---|---:|---:|---:|---:|\n"
+        "| encoding | predictor | accuracy | F1 | MCC | AUROC | AUPRC |\n|---|---|---:|---:|---:|---:|---:|\n"
     } else {
-        "encoding\tpredictor\taccuracy\tf1\tmcc\tauroc\n"
+        "encoding\tpredictor\taccuracy\tf1\tmcc\tauroc\tauprc\n"
     });
     let pm = if markdown { " ± " } else { "±" };
     for g in agg {
-        let m = |i: usize| format!("{:.3}{pm}{:.3}", g.metrics[i].1, g.metrics[i].2);
+        let m = |name: &str| {
+            let (_, mean, sd) = &g.metrics[metric_index(name)];
+            if g.repeats > 1 {
+                format!("{mean:.3}{pm}{sd:.3}")
+            } else {
+                format!("{mean:.3}")
+            }
+        };
         let cells = [
             g.encoding.clone(),
             g.predictor.clone(),
-            m(0),
-            m(1),
-            m(2),
-            m(5),
+            m("accuracy"),
+            m("f1"),
+            m("mcc"),
+            m("auroc"),
+            m("auprc"),
         ];
         if markdown {
             table.push_str(&format!("| {} |\n", cells.join(" | ")));
@@ -137,43 +151,92 @@ pub fn summary_table(agg: &[Aggregate], markdown: bool) -> String {
     table
 }
 
-/// `promoter train` without the stdout table: fine-tune, fit, write the
-/// classifier folder and the report into `a.out_dir`; returns the results.
+fn read_set(path: &std::path::Path) -> Result<Vec<LabelledRow>> {
+    let rows = read_labelled(path)?;
+    let (pos, neg) = check_classes(&show_path(path), &rows)?;
+    info!(
+        "{}: {} rows ({pos} positive, {neg} negative)",
+        show_path(path),
+        rows.len()
+    );
+    Ok(rows)
+}
+
+/// `promoter train` without the stdout table: train, write the report, the
+/// predictors and (with an encoder) the classifier into `a.out_dir`;
+/// returns the results.
 pub fn train_and_report(a: &PromoterTrainArgs) -> Result<Vec<Aggregate>> {
     let predictors = parse_list(&a.predictors, "predictors", |s| {
         s.parse::<PredictorKind>().ok()
     })?;
-    let encodings = parse_list(&a.encodings, "encodings", |s| match s {
-        "one-hot" | "onehot" => Some(Encoding::OneHot),
-        "pre-trained" | "pretrained" => Some(Encoding::Pretrained),
-        "fine-tuned" | "finetuned" => Some(Encoding::Finetuned),
-        _ => None,
-    })?;
-    if a.batch_size == 0 || a.predictor_batch_size == 0 || a.epochs == 0 {
-        bail!("batch sizes and --epochs must be at least 1");
+    let encodings = if a.encodings.is_empty() {
+        if a.model.is_some() {
+            vec![Encoding::OneHot, Encoding::Finetuned]
+        } else {
+            vec![Encoding::OneHot]
+        }
+    } else {
+        parse_list(&a.encodings, "encodings", Encoding::parse)?
+    };
+    if a.model.is_none() {
+        if let Some(e) = encodings.iter().find(|&&e| e != Encoding::OneHot) {
+            bail!(
+                "--encodings {}: the encoder encodings need --model (a pre-trained run or model folder)",
+                e.name()
+            );
+        }
+    }
+    if a.batch_size == 0 || a.predictor_batch_size == 0 || a.epochs == 0 || a.predictor_epochs == 0
+    {
+        bail!("batch sizes, --epochs and --predictor-epochs must be at least 1");
     }
     // Open the model (vocabulary checked against the tokenizer) and read
     // the data before any long work.
     let device = dnalm_model::device(dnalm_model::Backend::Cpu)?.autodiff();
-    let model = TaskModel::open(&a.model, a.tokenizer.as_deref(), &device)
-        .with_context(|| format!("--model {}", show_path(&a.model)))?;
-    let tok_path = model.tokenizer_path.clone();
-    let model_desc = format!(
-        "{} ({} layers, hidden {}, {} parameters) with {}",
-        model.pretrained.dir.display(),
-        model.pretrained.config.num_hidden_layers,
-        model.pretrained.config.hidden_size,
-        model.pretrained.config.parameter_count(),
-        tok_path.display()
+    let model = match &a.model {
+        Some(m) => Some(
+            TaskModel::open(m, a.tokenizer.as_deref(), &device)
+                .with_context(|| format!("--model {}", show_path(m)))?,
+        ),
+        None => None,
+    };
+    let model_desc = match &model {
+        Some(m) => format!(
+            "{} ({} layers, hidden {}, {} parameters) with {}",
+            m.pretrained.dir.display(),
+            m.pretrained.config.num_hidden_layers,
+            m.pretrained.config.hidden_size,
+            m.pretrained.config.parameter_count(),
+            m.tokenizer_path.display()
+        ),
+        None => "none (one-hot bases)".to_string(),
+    };
+    let encoder_files = model.as_ref().map(|m| {
+        (
+            m.pretrained.config.clone(),
+            std::fs::read(&m.tokenizer_path)
+                .with_context(|| format!("cannot read {}", m.tokenizer_path.display())),
+            m.tokenizer_path.clone(),
+        )
+    });
+    let train_path = a
+        .train
+        .as_ref()
+        .or(a.data.as_ref())
+        .context("give the training data (--train FILE)")?;
+    let train_rows = read_set(train_path)?;
+    let valid_rows = a.valid.as_deref().map(read_set).transpose()?;
+    let test_rows = a.test.as_deref().map(read_set).transpose()?;
+    let names = (
+        show_path(train_path),
+        a.valid.as_deref().map(show_path),
+        a.test.as_deref().map(show_path),
     );
-    let rows = read_labelled(&a.data)?;
-    let (pos, neg) = check_classes(&show_path(&a.data), &rows)?;
-    info!(
-        "{}: {} rows ({pos} positive, {neg} negative)",
-        show_path(&a.data),
-        rows.len()
-    );
-    let config = model.pretrained.config.clone();
+    let data = DataSets {
+        train: (&names.0, &train_rows),
+        valid: names.1.as_deref().zip(valid_rows.as_deref()),
+        test: names.2.as_deref().zip(test_rows.as_deref()),
+    };
     let spec = TrainSpec {
         max_len: a.max_len,
         finetune: ClassifyConfig {
@@ -184,22 +247,31 @@ pub fn train_and_report(a: &PromoterTrainArgs) -> Result<Vec<Aggregate>> {
             seed: a.seed,
             ..ClassifyConfig::default()
         },
-        fit: dnalm_tasks::promoter::fit::FitConfig {
+        fit: FitConfig {
             epochs: a.predictor_epochs,
+            patience: a.patience,
             batch_size: a.predictor_batch_size,
             lr: a.predictor_lr,
+            weight_decay: a.weight_decay,
             hidden: a.hidden,
+            filters: a.filters,
+            dense: a.dense,
+            dropout: a.dropout,
             seed: a.seed,
-            ..Default::default()
+            ..FitConfig::default()
         },
         repeats: a.repeats,
+        finetune_fraction: a.finetune_fraction,
+        test_fraction: a.test_fraction,
+        valid_fraction: a.valid_fraction,
         max_rows: a.max_rows,
         predictors,
         encodings,
         tfidf_k: a.tfidf_k,
+        bootstrap: a.bootstrap,
         seed: a.seed,
-        ..TrainSpec::default()
     };
+    let started = std::time::Instant::now();
     let mut bar: Option<(String, indicatif::ProgressBar)> = None;
     let mut set_bar = |key: &str, total: u64, pos: u64, msg: String| {
         if bar.as_ref().is_none_or(|(k, _)| k != key) {
@@ -216,7 +288,7 @@ pub fn train_and_report(a: &PromoterTrainArgs) -> Result<Vec<Aggregate>> {
             b.set_message(msg);
         }
     };
-    let outcome = run(model, &rows, &spec, &device, &mut |e| match e {
+    let outcome = run(model, data, &spec, &device, &mut |e| match e {
         Event::Finetune { step, total, loss } => {
             set_bar("fine-tuning", total, step, format!("loss {loss:.3}"))
         }
@@ -237,8 +309,8 @@ pub fn train_and_report(a: &PromoterTrainArgs) -> Result<Vec<Aggregate>> {
             loss,
         } => set_bar(label, total, step, format!("loss {loss:.3}")),
         Event::Done { label, metrics } => info!(
-            "{label}: accuracy {:.3}, F1 {:.3}, MCC {:.3}, AUROC {:.3}",
-            metrics.accuracy, metrics.f1, metrics.mcc, metrics.auroc
+            "{label}: MCC {:.3}, AUROC {:.3}, AUPRC {:.3}, accuracy {:.3} (threshold {:.3})",
+            metrics.mcc, metrics.auroc, metrics.auprc, metrics.accuracy, metrics.threshold
         ),
     })?;
     if let Some((_, b)) = bar.take() {
@@ -246,46 +318,306 @@ pub fn train_and_report(a: &PromoterTrainArgs) -> Result<Vec<Aggregate>> {
     }
     let s = &outcome.summary;
     info!(
-        "{} rows used in {} groups: {} fine-tuned the encoder ({} updates, last loss {:.4}), {} for the predictors",
-        s.used_rows, s.groups, s.finetune_rows, s.finetune_updates, s.final_finetune_loss, s.predictor_rows
+        "{} rows used in {} groups: {} train the predictors, {} validate, {} test, {} fine-tuned the encoder ({} updates)",
+        s.used_rows, s.groups, s.predictor_rows, s.valid_rows, s.test_rows, s.finetune_rows, s.finetune_updates
     );
-    // The classifier folder, then the report.
-    let dir = a.out_dir.join("classifier");
-    create_dir(&dir)?;
-    let labels = vec!["non_promoter".to_string(), "promoter".to_string()];
-    save_classifier(&dir, &config, &outcome.classifier, &labels)?;
-    let tok_bytes =
-        std::fs::read(&tok_path).with_context(|| format!("cannot read {}", tok_path.display()))?;
-    write_file(&dir.join(RUN_TOKENIZER), &tok_bytes)?;
-    let tok = AnyTokenizer::load(&tok_path)?;
-    for (name, text) in tok.hf_files(config.max_position_embeddings) {
-        write_file(&dir.join(name), text.as_bytes())?;
+    if s.shared_with_test > 0 {
+        tracing::warn!(
+            "{} training/validation rows share a 50-mer or group with a test row: the test files overlap the training files",
+            s.shared_with_test
+        );
+    }
+    create_dir(&a.out_dir)?;
+    // The fine-tuned classifier, then every predictor, then best/.
+    let encoder = match encoder_files {
+        Some((config, bytes, _path)) => Some((config, bytes?)),
+        None => None,
+    };
+    if let (Some(clf), Some((config, tok))) = (&outcome.classifier, &encoder) {
+        let dir = a.out_dir.join("classifier");
+        let mut meta = PredictorMeta::new("classifier", SavedKind::Classifier, Encoding::Finetuned);
+        meta.threshold = outcome.classifier_threshold;
+        meta.sequence_length = s.sequence_length;
+        meta.max_len = a.max_len;
+        save_classifier_model(
+            &dir,
+            EncoderFiles {
+                model: clf,
+                config,
+                tokenizer: tok,
+            },
+            &meta,
+        )?;
+        // Hugging Face tokenizer files beside it, as before.
+        let tok = AnyTokenizer::load(&a.out_dir.join("classifier").join(RUN_TOKENIZER))?;
+        for (name, text) in tok.hf_files(config.max_position_embeddings) {
+            write_file(&dir.join(name), text.as_bytes())?;
+        }
+    }
+    let mut best: Option<(f64, String)> = None;
+    for p in &outcome.predictors {
+        let name = format!("{}-{}", p.encoding.name(), p.fitted.config.kind.key());
+        let dir = a.out_dir.join("predictors").join(&name);
+        let mut meta = PredictorMeta::new(&name, SavedKind::Predictor, p.encoding);
+        meta.threshold = p.threshold;
+        meta.sequence_length = s.sequence_length;
+        meta.max_len = a.max_len;
+        meta.valid_auroc = Some(p.valid_auroc).filter(|v| v.is_finite());
+        meta.test = serde_json::to_value(p.test).ok();
+        let enc_model = match p.encoding {
+            Encoding::OneHot => None,
+            Encoding::Pretrained => outcome.pretrained.as_ref(),
+            Encoding::Finetuned => outcome.classifier.as_ref(),
+        };
+        let files = match (enc_model, &encoder) {
+            (Some(m), Some((config, tok))) => Some(EncoderFiles {
+                model: m,
+                config,
+                tokenizer: tok,
+            }),
+            _ => None,
+        };
+        save_predictor(&dir, &p.fitted.model, &meta, files)?;
+        if best.as_ref().is_none_or(|(v, _)| p.valid_auroc > *v) {
+            best = Some((p.valid_auroc, name));
+        }
+    }
+    if let Some((auroc, name)) = &best {
+        let from = a.out_dir.join("predictors").join(name);
+        let to = a.out_dir.join("best");
+        copy_dir(&from, &to)?;
+        info!(
+            "best on validation: {name} (AUROC {auroc:.4}) -> {}",
+            to.display()
+        );
     }
     let header = ReportHeader {
-        data: show_path(&a.data),
+        data: [Some(&names.0), names.1.as_ref(), names.2.as_ref()]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
         model: model_desc,
         notes: vec![
             format!(
-                "fine-tuning: lr {}, warm-up {}%, batch {}, {} epoch(s), dropout {}",
+                "predictors: AdamW lr {}, weight decay {}, batch {}, at most {} epochs (patience {}), \
+                 hidden {}, filters {}, dense {}, dropout {}; seed {}",
+                a.predictor_lr,
+                a.weight_decay,
+                a.predictor_batch_size,
+                a.predictor_epochs,
+                a.patience,
+                a.hidden,
+                a.filters,
+                a.dense,
+                a.dropout,
+                a.seed
+            ),
+            format!(
+                "fine-tuning (with --model): lr {}, warm-up {}%, batch {}, {} epoch(s)",
                 a.lr,
                 100.0 * a.warmup_ratio,
                 a.batch_size,
                 a.epochs,
-                config.hidden_dropout_prob
             ),
             format!(
-                "predictors: hidden {}, Adam lr {}, batch {}, {} epoch(s); seed {}",
-                a.hidden, a.predictor_lr, a.predictor_batch_size, a.predictor_epochs, a.seed
+                "best on validation: {}; wall time {:.0} s",
+                best.as_ref().map_or("-", |b| b.1.as_str()),
+                started.elapsed().as_secs_f64()
             ),
         ],
     };
     let agg = write_report(&a.out_dir, &header, &outcome.summary, &outcome.runs)?;
     info!(
-        "report: {}; classifier: {}",
+        "report: {}; predictors: {}",
         a.out_dir.join("results.md").display(),
-        dir.display()
+        a.out_dir.join("predictors").display()
     );
     Ok(agg)
+}
+
+/// Copy the files of `from` (and its sub-folders) to `to`, replacing `to`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    if to.exists() {
+        std::fs::remove_dir_all(to).with_context(|| format!("cannot replace {}", to.display()))?;
+    }
+    create_dir(to)?;
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
+        let entry = entry?;
+        let path = entry.path();
+        let dest = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_dir(&path, &dest)?;
+        } else {
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            write_file(&dest, &bytes)?;
+        }
+    }
+    Ok(())
+}
+
+/// `promoter predict`: score a file with a saved model.
+pub fn predict(a: PromoterPredictArgs) -> Result<()> {
+    let scorer = Scorer::load(&a.model, a.tokenizer.as_deref())
+        .with_context(|| format!("cannot load the model {}", show_path(&a.model)))?;
+    let threshold = a.threshold.unwrap_or(scorer.meta.threshold);
+    if !(0.0..=1.0).contains(&threshold) {
+        bail!("--threshold {threshold} must be in [0, 1]");
+    }
+    let records = read_sequences(&a.input)?;
+    if records.is_empty() {
+        bail!("{}: no sequence", show_path(&a.input));
+    }
+    let want = scorer.meta.sequence_length;
+    if want > 0 {
+        if let Some(r) = records.iter().find(|r| r.sequence.len() != want) {
+            bail!(
+                "{}: {} has {} nt, the model was trained on {want} nt (cut or pad the input, or \
+                 scan longer sequences with `dnalm promoter scan`)",
+                show_path(&a.input),
+                r.describe(),
+                r.sequence.len()
+            );
+        }
+    }
+    info!("{}", scorer.describe());
+    let pb = crate::progress::bar(records.len() as u64, "scoring".to_string());
+    let mut probs = Vec::with_capacity(records.len());
+    for chunk in records.chunks(2048) {
+        let seqs: Vec<&[u8]> = chunk.iter().map(|r| r.sequence.as_slice()).collect();
+        probs.extend(scorer.score(&seqs)?);
+        pb.inc(chunk.len() as u64);
+    }
+    pb.finish_and_clear();
+    let has_label = records.iter().any(|r| r.label.is_some());
+    let mut out = String::from("name\tprobability\tprediction");
+    if has_label {
+        out.push_str("\tlabel");
+    }
+    out.push('\n');
+    for (r, p) in records.iter().zip(&probs) {
+        out.push_str(&format!(
+            "{}\t{:.6}\t{}",
+            r.name,
+            p,
+            (*p >= threshold) as u8
+        ));
+        if has_label {
+            out.push_str(&format!(
+                "\t{}",
+                r.label.map_or(String::new(), |l| l.to_string())
+            ));
+        }
+        out.push('\n');
+    }
+    let mut o = Output::create(a.output.as_deref())?;
+    o.write_all(out.as_bytes())
+        .with_context(|| format!("cannot write {}", o.path().display()))?;
+    o.finish()?;
+    if has_label {
+        let (p, l): (Vec<f64>, Vec<u8>) = records
+            .iter()
+            .zip(&probs)
+            .filter_map(|(r, &p)| r.label.map(|l| (p, l)))
+            .unzip();
+        let m = dnalm_tasks::metrics::BinaryMetrics::at(&p, &l, threshold);
+        info!(
+            "{} labelled rows: MCC {:.3}, AUROC {:.3}, AUPRC {:.3}, accuracy {:.3} at threshold {threshold:.4}",
+            l.len(),
+            m.mcc,
+            m.auroc,
+            m.auprc,
+            m.accuracy
+        );
+    }
+    Ok(())
+}
+
+/// One input record of `promoter predict`.
+struct PredictRecord {
+    name: String,
+    sequence: Vec<u8>,
+    label: Option<u8>,
+    /// Where it came from, for errors: "record NAME" or "line N".
+    place: String,
+}
+
+impl PredictRecord {
+    fn describe(&self) -> &str {
+        &self.place
+    }
+}
+
+/// Records of a labelled set (CSV/TSV, one per line) or a FASTA/FASTQ file.
+fn read_sequences(path: &std::path::Path) -> Result<Vec<PredictRecord>> {
+    let head = {
+        let text = dnalm_tasks::table::open_text(path)?;
+        text.lines()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.to_string())
+    };
+    let Some(head) = head else {
+        bail!("{}: empty file", show_path(path));
+    };
+    if head.starts_with('>') || head.starts_with('@') {
+        let mut out = Vec::new();
+        for rec in dnalm_seq::FastxReader::open(path)? {
+            let rec = rec?;
+            let seq: Vec<u8> = rec.seq.iter().map(|b| b.to_ascii_uppercase()).collect();
+            out.push(PredictRecord {
+                name: rec.id.clone(),
+                place: format!("record {:?}", rec.id),
+                sequence: seq,
+                label: None,
+            });
+        }
+        return Ok(out);
+    }
+    let lower = head.to_ascii_lowercase();
+    let labelled = lower.contains("label") && lower.contains("sequence");
+    if labelled {
+        let rows = read_labelled(path)?;
+        return Ok(rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| PredictRecord {
+                name: format!("row{}", i + 1),
+                place: format!("line {}", r.line),
+                sequence: r.sequence,
+                label: Some(r.label),
+            })
+            .collect());
+    }
+    // One sequence per line (a `sequence` header line is skipped).
+    let text = dnalm_tasks::table::open_text(path)?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || (out.is_empty() && l.eq_ignore_ascii_case("sequence")) {
+            continue;
+        }
+        let seq: Vec<u8> = l.bytes().map(|b| b.to_ascii_uppercase()).collect();
+        if let Some(p) = seq.iter().position(|b| !b"ACGTN".contains(b)) {
+            bail!(
+                "{}:{}: {:?} at position {} (A, C, G, T, N only)",
+                show_path(path),
+                i + 1,
+                seq[p] as char,
+                p + 1
+            );
+        }
+        out.push(PredictRecord {
+            name: format!("row{}", out.len() + 1),
+            place: format!("line {}", i + 1),
+            sequence: seq,
+            label: None,
+        });
+    }
+    Ok(out)
 }
 
 pub fn scan(a: PromoterScanArgs) -> Result<()> {
@@ -295,57 +627,69 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
         .iter()
         .map(|p| read_tss(p))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let device = dnalm_model::device(dnalm_model::Backend::Cpu)?;
-    let clf = load_classifier(&a.model, &device).with_context(|| {
-        format!(
-            "{}: not a classifier folder from `dnalm promoter train`",
+    let scorer = Scorer::load(&a.model, a.tokenizer.as_deref())
+        .with_context(|| format!("cannot load the model {}", show_path(&a.model)))?;
+    let trained = scorer.meta.sequence_length;
+    let window = match (a.window, trained) {
+        (Some(w), t) if t > 0 && w != t => bail!(
+            "--window {w}: {} was trained on {t}-nt sequences; scan with --window {t}",
             show_path(&a.model)
-        )
-    })?;
-    let tok_path = match &a.tokenizer {
-        Some(t) => t.clone(),
-        None => find_run_tokenizer(&a.model).with_context(|| {
-            format!(
-                "no {RUN_TOKENIZER} in {}: give --tokenizer",
-                a.model.display()
-            )
-        })?,
+        ),
+        (Some(w), _) => w,
+        (None, 0) => 300,
+        (None, t) => t,
     };
-    let tok = AnyTokenizer::load(&tok_path)?;
-    if tok.vocab().len() != clf.config.vocab_size {
-        bail!(
-            "the classifier {} has a vocabulary of {} tokens, the tokenizer {} has {}",
-            a.model.display(),
-            clf.config.vocab_size,
-            tok_path.display(),
-            tok.vocab().len()
-        );
-    }
+    let threshold = a.threshold.unwrap_or(scorer.meta.threshold);
     let spec = ScanSpec {
-        window: a.window,
+        window,
         stride: a.stride,
-        threshold: a.threshold,
-        max_len: a.max_len,
-        ..ScanSpec::default()
+        threshold,
+        batch_size: a.batch_size,
     };
-    let pb = crate::progress::spinner(format!("scanning {}", show_path(&a.fasta)));
-    let windows = scan_fasta(
+    info!(
+        "{}; window {window}, stride {}",
+        scorer.describe(),
+        a.stride
+    );
+    let started = std::time::Instant::now();
+    let pb = crate::progress::bar(0, format!("scanning {}", show_path(&a.fasta)));
+    let (windows, stats) = scan_fasta(
         &a.fasta,
-        &clf.model,
-        &tok,
+        &mut |seqs| scorer.score(seqs),
         &spec,
-        &device,
-        &mut |rec, at, len| pb.set_message(format!("{rec}: {at}/{len}")),
+        &mut |rec, done, total| {
+            pb.set_length(total);
+            pb.set_position(done);
+            pb.set_message(rec.to_string());
+        },
     )?;
     pb.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
     if windows.is_empty() {
         bail!(
-            "{}: no {}-nt window without N to scan",
+            "{}: no {window}-nt window without N to scan",
             show_path(&a.fasta),
-            a.window
         );
     }
-    let calls = merge_calls(&windows, a.threshold);
+    info!(
+        "{} windows in {seconds:.1} s ({:.0} windows/s, {:.2} Mb/min at stride {} on both strands)",
+        windows.len(),
+        windows.len() as f64 / seconds,
+        stats.bases as f64 / 1e6 / seconds * 60.0,
+        a.stride
+    );
+    let mut calls = merge_calls(&windows, threshold);
+    if a.max_calls_per_mb > 0.0 {
+        let keep = (a.max_calls_per_mb * stats.bases as f64 / 1e6).floor() as usize;
+        if calls.len() > keep {
+            info!(
+                "{} calls at or above {threshold:.4}; keeping the best {keep} ({} per Mb)",
+                calls.len(),
+                a.max_calls_per_mb
+            );
+            calls = dnalm_tasks::promoter::scan::best_calls(calls, keep);
+        }
+    }
     let mut reports = Vec::new();
     for (tss, path) in truth.iter().zip(&a.truth) {
         let r = compare(
@@ -412,12 +756,32 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
         write_file(&a.out_dir.join("truth.tsv"), tsv.as_bytes())?;
         print!("{tsv}");
     }
-    let n_hit = windows.iter().filter(|w| w.prob >= a.threshold).count();
+    let n_hit = windows.iter().filter(|w| w.prob >= threshold).count();
+    let run = serde_json::json!({
+        "model": show_path(&a.model),
+        "model_description": scorer.describe(),
+        "fasta": show_path(&a.fasta),
+        "window": window,
+        "stride": a.stride,
+        "threshold": threshold,
+        "max_calls_per_mb": a.max_calls_per_mb,
+        "records": stats.records,
+        "bases": stats.bases,
+        "windows": windows.len(),
+        "windows_at_threshold": n_hit,
+        "calls": calls.len(),
+        "calls_per_mb": calls.len() as f64 / (stats.bases as f64 / 1e6),
+        "seconds": seconds,
+        "windows_per_second": windows.len() as f64 / seconds,
+    });
+    write_file(
+        &a.out_dir.join("scan.json"),
+        serde_json::to_string_pretty(&run)?.as_bytes(),
+    )?;
     info!(
-        "{} windows scored ({} at or above {}), {} calls; {}",
+        "{} windows scored ({} at or above {threshold:.4}), {} calls; {}",
         windows.len(),
         n_hit,
-        a.threshold,
         calls.len(),
         a.out_dir.display()
     );

@@ -393,9 +393,10 @@ fn nextkmer_stage(a: &QuickstartArgs, genome: &std::path::Path, md: &mut String)
 /// Promoter prediction on the demonstration genome's planted TSSs: the TSS
 /// list as BED6, the data set as `dnalm promoter data` builds it (genomic
 /// TATA negatives, substitution negatives otherwise), then `dnalm promoter
-/// train` with the tiny hybrid model: its fine-tuned head, a one-hot CNN, a
-/// CNN on the fine-tuned encodings and the tf-idf baseline, over three
-/// seeded group splits. The table also goes to stdout.
+/// train` with the tiny hybrid model: its fine-tuned head, a position-aware
+/// CNN-dense and a pooled CNN on one-hot bases and on the fine-tuned
+/// encodings, and the tf-idf baseline, on one seeded group split (train,
+/// validation, test). The table also goes to stdout.
 fn promoter_stage(
     a: &QuickstartArgs,
     genome: &std::path::Path,
@@ -440,24 +441,36 @@ fn promoter_stage(
     info!("promoter model: fine-tuning the tiny hybrid model");
     let epochs = 3;
     let agg = crate::cmd_promoter::train_and_report(&crate::args::PromoterTrainArgs {
-        data: data.clone(),
-        model: a.out_dir.join("pretrain"),
+        data: None,
+        train: Some(data.clone()),
+        valid: None,
+        test: None,
+        model: Some(a.out_dir.join("pretrain")),
         tokenizer: None,
         out_dir: dir.clone(),
         max_rows: 0,
-        repeats: 3,
+        test_fraction: 0.2,
+        valid_fraction: 0.15,
+        finetune_fraction: 0.5,
+        repeats: 1,
         epochs,
         batch_size: 16,
         lr: 5e-4,
         warmup_ratio: 0.06,
         max_len: 512,
-        predictors: vec!["cnn".into()],
+        predictors: vec!["cnn-dense".into(), "cnn".into()],
         encodings: vec!["one-hot".into(), "fine-tuned".into()],
-        predictor_epochs: 5,
+        predictor_epochs: 8,
+        patience: 3,
         predictor_lr: 1e-3,
+        weight_decay: 1e-2,
         predictor_batch_size: 32,
         hidden: 32,
+        filters: 16,
+        dense: 32,
+        dropout: 0.2,
         tfidf_k: 4,
+        bootstrap: 1000,
         seed: a.seed,
     })
     .context("promoter model")?;
@@ -469,11 +482,13 @@ fn promoter_stage(
          upstream of a GC-rich start); their TSSs are in `promoter/tss.bed`. `dnalm promoter \
          data` made 300-nt windows (-249..+50) around them and one negative per positive \
          ({kinds}): `promoter/data.csv`. `dnalm promoter train` grouped the rows (a negative stays \
-         with its positive), fine-tuned the tiny hybrid model on half of the groups ({epochs} \
-         passes, batch 16, lr 5e-4) and tested on the other half, in three seeded 8:2 group \
-         splits. Full report: `promoter/results.md`; the fine-tuned classifier is in \
-         `promoter/classifier/` (`dnalm promoter scan promoter/classifier genome.fa.gz` scans \
-         the genome with it).\n",
+         with its positive), held out 20% of the groups for testing and 15% of the rest for \
+         validation, fine-tuned the tiny hybrid model on half of the remaining groups ({epochs} \
+         passes, batch 16, lr 5e-4) and trained the predictors on the other half with early \
+         stopping on validation AUROC. Full report: `promoter/results.md`; every predictor is \
+         saved in `promoter/predictors/`, the best on validation in `promoter/best/`, the \
+         fine-tuned classifier in `promoter/classifier/` (`dnalm promoter scan promoter/best \
+         genome.fa.gz` scans the genome with the best one).\n",
         tss.len()
     )?;
     writeln!(md, "{}", crate::cmd_promoter::summary_table(&agg, true))?;

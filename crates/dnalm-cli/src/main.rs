@@ -76,6 +76,7 @@ fn main() -> ExitCode {
             PromoterCommand::Data(a) => cmd_promoter::data(a),
             PromoterCommand::Train(a) => cmd_promoter::train(*a),
             PromoterCommand::Scan(a) => cmd_promoter::scan(a),
+            PromoterCommand::Predict(a) => cmd_promoter::predict(a),
         },
         Command::Book(a) => match a.command {
             BookCommand::Train(a) => cmd_book_train::train(a),

@@ -121,6 +121,8 @@ fn quickstart_small() {
         "| tf-idf 4-mer | logistic |",
         "| one-hot | CNN |",
         "| fine-tuned | CNN |",
+        "| one-hot | CNN-dense |",
+        "| fine-tuned | CNN-dense |",
     ] {
         assert!(report.contains(row), "no {row} in {report}");
     }
@@ -143,6 +145,8 @@ fn quickstart_small() {
         "promoter/results.md",
         "promoter/accuracy.svg",
         "promoter/classifier/model.safetensors",
+        "promoter/best/predictor.json",
+        "promoter/predictors/one-hot-cnn-dense/model.safetensors",
     ] {
         assert!(q.join(p).is_file(), "quickstart did not write {p}");
     }

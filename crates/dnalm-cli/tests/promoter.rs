@@ -175,10 +175,18 @@ fn data_train_scan_end_to_end() {
             "out",
             "--repeats",
             "2",
+            "--predictors",
+            "cnn,cnn-dense",
+            "--encodings",
+            "one-hot,pre-trained,fine-tuned",
             "--predictor-epochs",
             "2",
             "--hidden",
             "8",
+            "--filters",
+            "8",
+            "--dense",
+            "16",
             "--max-len",
             "128",
             "--batch-size",
@@ -189,9 +197,9 @@ fn data_train_scan_end_to_end() {
     let results = read(&d.join("out/results.tsv"));
     let lines: Vec<&str> = results.lines().collect();
     assert!(lines[0].starts_with("encoding\tpredictor\trepeats\taccuracy_mean\taccuracy_sd"));
-    // Head + tf-idf + 3 encodings x 4 predictors.
-    assert_eq!(lines.len(), 1 + 2 + 12, "{results}");
-    for p in ["CNN", "RNN", "LSTM", "Transformer"] {
+    // Head + tf-idf + 3 encodings x 2 predictors.
+    assert_eq!(lines.len(), 1 + 2 + 6, "{results}");
+    for p in ["CNN", "CNN-dense"] {
         for e in ["one-hot", "pre-trained", "fine-tuned"] {
             assert!(
                 lines
@@ -201,8 +209,10 @@ fn data_train_scan_end_to_end() {
             );
         }
     }
-    assert_eq!(read(&d.join("out/runs.tsv")).lines().count(), 1 + 2 * 14);
+    // Head and tf-idf once, each predictor twice.
+    assert_eq!(read(&d.join("out/runs.tsv")).lines().count(), 1 + 2 + 2 * 6);
     for f in [
+        "curves.tsv",
         "results.md",
         "results.json",
         "accuracy.svg",
@@ -221,9 +231,78 @@ fn data_train_scan_end_to_end() {
         "model.safetensors",
         "tokenizer.dnalm.json",
         "vocab.txt",
+        "predictor.json",
     ] {
         assert!(clf.join(f).is_file(), "{f}");
     }
+    // Every trained predictor is saved; encoder encodings carry their encoder.
+    for e in ["one-hot", "pre-trained", "fine-tuned"] {
+        for p in ["cnn", "cnn-dense"] {
+            let dir = d.join(format!("out/predictors/{e}-{p}"));
+            assert!(dir.join("predictor.json").is_file(), "{e}-{p}");
+            assert!(dir.join("model.safetensors").is_file(), "{e}-{p}");
+            assert_eq!(
+                dir.join("encoder/config.json").is_file(),
+                e != "one-hot",
+                "{e}-{p}"
+            );
+        }
+    }
+    assert!(d.join("out/best/predictor.json").is_file());
+
+    // predict: one row per input row, in order, with the labels; the
+    // probabilities are the ones the saved one-hot predictor gives again.
+    dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter",
+            "predict",
+            "out/predictors/one-hot-cnn-dense",
+            "prom.csv",
+            "-o",
+            "preds.tsv",
+        ])
+        .assert()
+        .success();
+    let preds = read(&d.join("preds.tsv"));
+    let rows = csv_rows(&d.join("prom.csv"));
+    let plines: Vec<&str> = preds.lines().collect();
+    assert_eq!(plines[0], "name\tprobability\tprediction\tlabel");
+    assert_eq!(plines.len(), rows.len() + 1, "{preds}");
+    let meta: serde_json::Value = serde_json::from_str(&read(
+        &d.join("out/predictors/one-hot-cnn-dense/predictor.json"),
+    ))
+    .unwrap();
+    let t = meta["threshold"].as_f64().unwrap();
+    for (i, (l, r)) in plines[1..].iter().zip(&rows).enumerate() {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert_eq!(f[0], format!("row{}", i + 1));
+        let p: f64 = f[1].parse().unwrap();
+        assert_eq!(f[2], if p >= t { "1" } else { "0" }, "{l}");
+        assert_eq!(f[3], r[1], "{l}");
+    }
+    // A FASTA of the same rows gives the same probabilities, by record name.
+    let fa: String = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!(">s{}\n{}\n", i + 1, r[0]))
+        .collect();
+    write(&d.join("rows.fa"), fa);
+    let out = dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter",
+            "predict",
+            "out/predictors/one-hot-cnn-dense",
+            "rows.fa",
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let again: Vec<&str> = stdout.lines().collect();
+    assert_eq!(again[0], "name\tprobability\tprediction");
+    assert_eq!(again[1].split('\t').nth(1), plines[1].split('\t').nth(1));
+    assert!(again[1].starts_with("s1\t"));
 
     dnalm_q()
         .current_dir(d)
@@ -236,8 +315,6 @@ fn data_train_scan_end_to_end() {
             "scan",
             "--stride",
             "200",
-            "--max-len",
-            "128",
             "--threshold",
             "0",
             "--truth",
@@ -293,14 +370,7 @@ fn data_train_scan_end_to_end() {
     // A tokenizer whose vocabulary is not the model's; a truth file that
     // names no scanned record: errors before any output.
     write(&d.join("elsewhere.bed"), "chrZ\t100\t101\tz\t0\t+\n");
-    let truth_args = [
-        "--stride",
-        "2000",
-        "--max-len",
-        "128",
-        "--truth",
-        "elsewhere.bed",
-    ];
+    let truth_args = ["--stride", "2000", "--truth", "elsewhere.bed"];
     for (extra, out, want) in [
         (&["-t", "k5.json"][..], "bad2", &["vocabulary"][..]),
         (
@@ -448,5 +518,201 @@ fn data_from_positives_and_bad_tss() {
             needles,
         );
         assert_absent(&out);
+    }
+}
+
+/// Rows of `n` nt with a motif at offset 20 (label 1) or 60 (label 0).
+fn positional_rows(rng: &mut Rng, rows: usize, n: usize) -> String {
+    let mut out = String::from("sequence,label\n");
+    for i in 0..rows {
+        let mut s: Vec<u8> = rng.dna(n).into_bytes();
+        let l = i % 2;
+        let at = if l == 1 { 20 } else { 60 };
+        s[at..at + 8].copy_from_slice(b"TATAAAGG");
+        out.push_str(&format!("{},{l}\n", String::from_utf8(s).unwrap()));
+    }
+    out
+}
+
+/// One-hot training without a model, separate train/valid/test files,
+/// saved predictors, predict and scan with them, and their bad input.
+#[test]
+fn one_hot_train_predict_scan_and_bad_input() {
+    let t = tmp();
+    let d = t.path();
+    let mut rng = Rng::new(21);
+    write(&d.join("train.csv"), positional_rows(&mut rng, 240, 100));
+    write(&d.join("valid.csv"), positional_rows(&mut rng, 60, 100));
+    write(&d.join("test.csv"), positional_rows(&mut rng, 60, 100));
+    dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter",
+            "train",
+            "--train",
+            "train.csv",
+            "--valid",
+            "valid.csv",
+            "--test",
+            "test.csv",
+            "--predictors",
+            "cnn-dense",
+            "--predictor-epochs",
+            "10",
+            "--filters",
+            "8",
+            "--dense",
+            "16",
+            "--dropout",
+            "0",
+            "--predictor-lr",
+            "3e-3",
+            "--batch-size",
+            "16",
+            "--predictor-batch-size",
+            "16",
+            "--bootstrap",
+            "50",
+            "-o",
+            "out",
+        ])
+        .assert()
+        .success();
+    let md = read(&d.join("out/results.md"));
+    assert!(md.contains("240 train the predictors, 60 validate"), "{md}");
+    assert!(md.contains("60 test"), "{md}");
+    let results = read(&d.join("out/results.tsv"));
+    let row = results
+        .lines()
+        .find(|l| l.starts_with("one-hot\tCNN-dense"))
+        .unwrap();
+    let mcc: f64 = row.split('\t').nth(7).unwrap().parse().unwrap();
+    assert!(mcc > 0.8, "{results}");
+    assert!(d.join("out/best/predictor.json").is_file());
+    assert!(!d.join("out/classifier").exists());
+
+    // A FASTA with the motif at the positive offset in every window of
+    // 100 nt at stride 40: the scan reports in record coordinates.
+    let mut chrom = rng.dna(420).into_bytes();
+    for at in [20usize, 60, 100, 140, 180, 220, 260, 300] {
+        chrom[at + 20..at + 28].copy_from_slice(b"TATAAAGG");
+    }
+    write(
+        &d.join("c.fa"),
+        format!(">c1\n{}\n>short\nACGT\n", String::from_utf8(chrom).unwrap()),
+    );
+    dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter",
+            "scan",
+            "out/best",
+            "c.fa",
+            "--stride",
+            "40",
+            "--out-dir",
+            "scan",
+        ])
+        .assert()
+        .success();
+    let plus = read(&d.join("scan/plus.bedGraph"));
+    // (420 - 100) / 40 + 1 = 9 windows; the bin of the window at 0 is the
+    // 40 nt around its centre, 50.
+    assert_eq!(plus.lines().count(), 1 + 9, "{plus}");
+    let f: Vec<&str> = plus.lines().nth(1).unwrap().split('\t').collect();
+    assert_eq!((f[0], f[1], f[2]), ("c1", "30", "70"));
+    let scan: serde_json::Value = serde_json::from_str(&read(&d.join("scan/scan.json"))).unwrap();
+    assert_eq!(scan["windows"], 18);
+    assert_eq!(scan["window"], 100);
+
+    // Bad input, each a clear error and nothing written.
+    let mut other = String::from("sequence,label\n");
+    other.push_str(&format!("{},1\n{},0\n", "A".repeat(90), "C".repeat(90)));
+    write(&d.join("short.csv"), other);
+    let mut one = String::from("sequence,label\n");
+    for _ in 0..4 {
+        one.push_str(&format!("{},1\n", rng.dna(100)));
+    }
+    write(&d.join("one.csv"), one);
+    write(
+        &d.join("short.fa"),
+        format!(">r1\n{}\n>r2\n{}\n", rng.dna(100), rng.dna(99)),
+    );
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    let cases: Vec<(Vec<&str>, &str, Vec<&str>)> = vec![
+        (
+            vec![
+                "train",
+                "--train",
+                "train.csv",
+                "--test",
+                "short.csv",
+                "-o",
+                "b1",
+            ],
+            "b1",
+            vec!["short.csv:2", "90 nt", "training length"],
+        ),
+        (
+            vec!["train", "--train", "one.csv", "-o", "b2"],
+            "b2",
+            vec!["one.csv", "0 negative"],
+        ),
+        (
+            vec![
+                "train",
+                "--train",
+                "train.csv",
+                "--encodings",
+                "fine-tuned",
+                "-o",
+                "b3",
+            ],
+            "b3",
+            vec!["fine-tuned", "--model"],
+        ),
+        (
+            vec!["predict", "out/best", "short.fa", "-o", "b4.tsv"],
+            "b4.tsv",
+            vec!["short.fa", "record \"r2\"", "99 nt", "trained on 100 nt"],
+        ),
+        (
+            vec![
+                "predict", "out/best", "test.csv", "-t", "k6.json", "-o", "b5.tsv",
+            ],
+            "b5.tsv",
+            vec!["one-hot predictor reads bases", "--tokenizer"],
+        ),
+        (
+            vec!["predict", "empty", "test.csv", "-o", "b6.tsv"],
+            "b6.tsv",
+            vec![
+                "empty",
+                "predictor.json",
+                "not a folder from `dnalm promoter train`",
+            ],
+        ),
+        (
+            vec![
+                "scan",
+                "out/best",
+                "c.fa",
+                "--window",
+                "300",
+                "--out-dir",
+                "b7",
+            ],
+            "b7",
+            vec!["--window 300", "trained on 100-nt"],
+        ),
+    ];
+    for (args, out, needles) in cases {
+        let label = format!("promoter {}", args[0]);
+        assert_fails(
+            dnalm_q().current_dir(d).arg("promoter").args(&args),
+            &label,
+            &needles,
+        );
+        assert_absent(&d.join(out));
     }
 }

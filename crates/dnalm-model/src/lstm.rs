@@ -23,11 +23,21 @@ pub struct Lstm {
 impl Lstm {
     /// PyTorch's initialisation: every parameter uniform in ±1/sqrt(H).
     pub fn new(hidden: usize, num_layers: usize, device: &Device) -> Self {
+        Self::with_input(hidden, hidden, num_layers, device)
+    }
+
+    /// An LSTM whose first layer reads `input` features (later layers read
+    /// `hidden`), as `torch.nn.LSTM(input, hidden, num_layers)`.
+    pub fn with_input(input: usize, hidden: usize, num_layers: usize, device: &Device) -> Self {
         let k = 1.0 / (hidden as f64).sqrt();
         let u = Distribution::Uniform(-k, k);
         let layers = (0..num_layers)
-            .map(|_| LstmLayer {
-                weight_ih: Param::from_tensor(crate::init::random([4 * hidden, hidden], u, device)),
+            .map(|l| LstmLayer {
+                weight_ih: Param::from_tensor(crate::init::random(
+                    [4 * hidden, if l == 0 { input } else { hidden }],
+                    u,
+                    device,
+                )),
                 weight_hh: Param::from_tensor(crate::init::random([4 * hidden, hidden], u, device)),
                 bias_ih: Param::from_tensor(crate::init::random([4 * hidden], u, device)),
                 bias_hh: Param::from_tensor(crate::init::random([4 * hidden], u, device)),
@@ -48,7 +58,8 @@ impl Lstm {
 
 impl LstmLayer {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let [b, t, h] = x.dims();
+        let [b, t, _] = x.dims();
+        let h = self.weight_hh.dims()[1];
         let device = x.device();
         // The input projection of every step at once; only the recurrent
         // product stays in the loop.

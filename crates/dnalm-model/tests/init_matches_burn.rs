@@ -17,7 +17,8 @@ fn seeded_models_equal_models_built_after_device_seed() {
         dnalm_model::weights::state_dict(&ours)
     );
     for kind in PredictorKind::ALL {
-        let pc = PredictorConfig::new(kind, 6);
+        let mut pc = PredictorConfig::new(kind, 6);
+        pc.positions = 48;
         device.seed(8);
         let burn = Predictor::new(&pc, &device).unwrap();
         let ours = dnalm_model::seeded(8, || Predictor::new(&pc, &device).unwrap());

@@ -138,27 +138,35 @@ pub enum PromoterCommand {
       sequence,label,group,kind,chrom,start,end,strand; a group holds a positive, its negative and\n\
       every positive overlapping it or with the same sequence.")]
     Data(PromoterDataArgs),
-    /// Fine-tune an encoder, train CNN/RNN/LSTM/Transformer predictors on its encodings; report.
+    /// Train promoter predictors (position-aware and pooled) with early stopping; report and save them.
     #[command(after_help = "Examples:\n  \
-      dnalm promoter train prom.csv --model run-k6/ --out-dir prom/\n  \
-      dnalm promoter train gena.csv.gz --model run-k6/ --max-rows 3000 --repeats 5 --out-dir gena/\n  \
-      dnalm promoter train prom_core.tsv --model run-k6/ --predictors transformer --encodings fine-tuned\n\n\
+      dnalm promoter train --train gena_prom300.csv.gz --out-dir prom/\n  \
+      dnalm promoter train --train train.csv --valid dev.csv --test test.csv --out-dir gue/\n  \
+      dnalm promoter train --train prom.csv --model run-k6/ --encodings one-hot,fine-tuned --out-dir prom-k6/\n  \
+      dnalm promoter predict prom/best new.fa -o preds.tsv\n\n\
       DATA: a CSV with sequence,label (+ any columns; a group column is kept), DNABERT's k-mer TSV,\n\
-      or `dnalm promoter data` output; labels 0/1, one length for all. Rows are grouped (group\n\
-      column, same multiset of 20 parts, or a shared 50-mer on either strand) and split by group:\n\
-      half fine-tune the encoder ([CLS] + linear head, AdamW, 6% warm-up then linear decay, batch\n\
-      64, dropout from config.json), half train/test the predictors (8:2, new split per repeat).\n\
-      The predictors (binary cross-entropy, Adam) read one-hot bases, the pre-trained encoder's or\n\
-      the fine-tuned encoder's last hidden layer per token; the fine-tuned head and a tf-idf +\n\
-      logistic baseline are scored on the same test rows. OUT gets results.tsv/.md/.json,\n\
-      runs.tsv, accuracy.svg, f1.svg, mcc.svg and classifier/ (the fine-tuned model, for scan).\n\
-      Published values: --epochs 3 --predictor-epochs 20 --max-rows 0 (hours on a CPU).")]
+      or `dnalm promoter data` output; labels 0/1, one length for all files. Rows are grouped (group\n\
+      column, same multiset of 20 parts, or a shared 50-mer on either strand). Without --test and\n\
+      --valid, whole groups are held out (--test-fraction, --valid-fraction), so no test row shares a\n\
+      50-mer with a training row.\n\n\
+      Predictors: deepromoter (parallel convolutions of widths 27/14/7, max-pool 6, bidirectional\n\
+      LSTM, dense layer over positions) and cnn-dense (3 convolutions with batch norm and max-pool 2,\n\
+      dense layer over positions) see where a motif sits; cnn, rnn, lstm, transformer pool over\n\
+      positions. All train with AdamW and binary cross-entropy, stop early on validation AUROC, keep the\n\
+      best epoch, and take the threshold that maximises validation MCC. A tf-idf + logistic baseline\n\
+      runs beside them. With --model, --finetune-fraction of the training groups fine-tune the encoder\n\
+      (DNABERT-Prom: [CLS] + linear head, AdamW, warm-up then linear decay) and the predictors can read\n\
+      its pre-trained or fine-tuned states per token.\n\n\
+      OUT gets results.md/.tsv/.json (test metrics at the chosen threshold and at 0.5, AUROC, AUPRC,\n\
+      bootstrap 95% intervals), runs.tsv, curves.tsv (every epoch), accuracy/f1/mcc.svg,\n\
+      predictors/NAME/ (every trained predictor: predictor.json + model.safetensors), best/ (the one\n\
+      with the best validation AUROC) and, with --model, classifier/ (the fine-tuned encoder + head).")]
     Train(Box<PromoterTrainArgs>),
     /// Slide a window along a FASTA on both strands: promoter probability bedGraphs and BED6 calls.
     #[command(after_help = "Examples:\n  \
-      dnalm promoter scan prom/classifier chr2.fa.gz --out-dir scan/\n  \
-      dnalm promoter scan prom/classifier genome.fa --stride 10 --threshold 0.9 --out-dir scan/\n  \
-      dnalm promoter scan prom/classifier chr2.fa.gz --truth tss.bed --out-dir scan/\n\n\
+      dnalm promoter scan prom/best chr2.fa.gz --out-dir scan/\n  \
+      dnalm promoter scan prom/best genome.fa --stride 10 --threshold 0.9 --out-dir scan/\n  \
+      dnalm promoter scan prom/best chr2.fa.gz --truth tss.bed --max-calls-per-mb 50 --out-dir scan/\n\n\
       OUT gets plus.bedGraph and minus.bedGraph (each window's P(promoter) on the stride-wide bin\n\
       around the window centre) and calls.bed (BED6, 0-based: windows >= --threshold, overlapping\n\
       ones of a strand merged; score = 1000 x the best probability; on + the TSS sits 249 nt\n\
@@ -168,6 +176,16 @@ pub enum PromoterCommand {
       calls near a TSS and calls per Mb, beside the means for the same calls placed at random\n\
       (same lengths and strands, at scored window starts; --truth-rounds rounds, seeded).")]
     Scan(PromoterScanArgs),
+    /// Score sequences with a saved predictor or classifier: a TSV of probabilities and calls.
+    #[command(after_help = "Examples:\n  \
+      dnalm promoter predict prom/best candidates.fa -o preds.tsv\n  \
+      dnalm promoter predict prom/predictors/one-hot-cnn-dense test.csv --threshold 0.5\n  \
+      dnalm promoter predict prom-k6/classifier test.csv -o preds.tsv\n\n\
+      Output (TSV with a header, one row per input record in input order): name (record name, or\n\
+      the row number), probability (of a promoter), prediction (1 at or above the threshold saved\n\
+      with the model, else 0) and, when the input has labels, label. Every sequence must have the\n\
+      model's training length.")]
+    Predict(PromoterPredictArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -202,24 +220,46 @@ pub struct PromoterDataArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("training").required(true).args(["data", "train"])))]
 pub struct PromoterTrainArgs {
-    /// Labelled data: CSV (sequence,label,...), DNABERT k-mer TSV, or `promoter data` output.
-    pub data: PathBuf,
-    /// Pre-trained model: a `dnalm pretrain` run folder or a model folder.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Tokenizer of the model (default: the run's tokenizer.dnalm.json).
+    /// Labelled data (same as --train): CSV (sequence,label,...), DNABERT k-mer TSV, or `promoter data` output.
+    #[arg(conflicts_with = "train")]
+    pub data: Option<PathBuf>,
+    /// Training set (any labelled format); without --test/--valid, parts of it are held out by group.
+    #[arg(long, value_name = "FILE")]
+    pub train: Option<PathBuf>,
+    /// Validation set: early stopping and the decision threshold (default: a group-split share of the training set).
+    #[arg(long, value_name = "FILE")]
+    pub valid: Option<PathBuf>,
+    /// Test set (default: a group-split share of the training set).
+    #[arg(long, value_name = "FILE")]
+    pub test: Option<PathBuf>,
+    /// Pre-trained encoder (a `dnalm pretrain` run or model folder): adds the DNABERT-Prom
+    /// protocol (fine-tuning, encoder encodings). Without it, predictors read one-hot bases.
     #[arg(short, long)]
+    pub model: Option<PathBuf>,
+    /// Tokenizer of the model (default: the run's tokenizer.dnalm.json).
+    #[arg(short, long, requires = "model")]
     pub tokenizer: Option<PathBuf>,
-    #[arg(long, default_value = "dnalm-promoter")]
+    /// Output folder: report, predictors/NAME/, best/, classifier/ (with --model).
+    #[arg(short, long, default_value = "dnalm-promoter")]
     pub out_dir: PathBuf,
-    /// Use at most this many rows, whole groups sampled with the seed (0 = all).
-    #[arg(long, default_value_t = 2000)]
+    /// Use at most this many training rows, whole groups sampled with the seed (0 = all).
+    #[arg(long, default_value_t = 0)]
     pub max_rows: usize,
-    /// Repeats of the predictor training (a new split and seed each).
-    #[arg(long, default_value_t = 5)]
+    /// Without --test: share of the groups held out for testing.
+    #[arg(long, default_value_t = 0.1)]
+    pub test_fraction: f64,
+    /// Without --valid: share of the training groups held out for validation.
+    #[arg(long, default_value_t = 0.1)]
+    pub valid_fraction: f64,
+    /// With --model: share of the training groups that fine-tune the encoder.
+    #[arg(long, default_value_t = 0.5)]
+    pub finetune_fraction: f64,
+    /// Trainings of each predictor with a new seed (same split); the best on validation is saved.
+    #[arg(long, default_value_t = 1)]
     pub repeats: usize,
-    /// Fine-tuning: passes over the fine-tuning half.
+    /// Fine-tuning: passes over the fine-tuning rows.
     #[arg(long, default_value_t = 1)]
     pub epochs: usize,
     /// Fine-tuning: sequences per update (DNABERT: 64).
@@ -234,42 +274,71 @@ pub struct PromoterTrainArgs {
     /// Tokens per input, [CLS] and [SEP] included.
     #[arg(long, default_value_t = 512)]
     pub max_len: usize,
-    /// Predictors to train (cnn, rnn, lstm, transformer).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "cnn,rnn,lstm,transformer"
-    )]
+    /// Predictors to train: deepromoter, cnn-dense (position-aware); cnn, rnn, lstm, transformer (pooled).
+    #[arg(long, value_delimiter = ',', default_value = "deepromoter,cnn-dense")]
     pub predictors: Vec<String>,
-    /// Encodings the predictors read (one-hot, pre-trained, fine-tuned).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "one-hot,pre-trained,fine-tuned"
-    )]
+    /// Encodings the predictors read: one-hot; with --model also pre-trained, fine-tuned
+    /// (default: one-hot, plus fine-tuned with --model).
+    #[arg(long, value_delimiter = ',')]
     pub encodings: Vec<String>,
-    /// Predictors: passes over their training rows.
-    #[arg(long, default_value_t = 5)]
+    /// Predictors: most passes over their training rows (the learning rate decays over them;
+    /// early stopping may end sooner).
+    #[arg(long, default_value_t = 8)]
     pub predictor_epochs: usize,
-    /// Predictors: Adam learning rate.
+    /// Predictors: stop after this many epochs without a better validation AUROC (0 = never).
+    #[arg(long, default_value_t = 2)]
+    pub patience: usize,
+    /// Predictors: AdamW peak learning rate (cosine decay to 5% of it over --predictor-epochs).
     #[arg(long, default_value_t = 1e-3)]
     pub predictor_lr: f64,
+    /// Predictors: AdamW weight decay.
+    #[arg(long, default_value_t = 1e-2)]
+    pub weight_decay: f64,
     /// Predictors: rows per update.
     #[arg(long, default_value_t = 64)]
     pub predictor_batch_size: usize,
-    /// Predictors: hidden features.
+    /// Predictors: hidden features (pooled kinds; LSTM width per direction of deepromoter).
     #[arg(long, default_value_t = 64)]
     pub hidden: usize,
+    /// Position-aware predictors: convolution filters (per width / per layer).
+    #[arg(long, default_value_t = 32)]
+    pub filters: usize,
+    /// Position-aware predictors: features of the dense layer over positions.
+    #[arg(long, default_value_t = 128)]
+    pub dense: usize,
+    /// Position-aware predictors and the Transformer: dropout.
+    #[arg(long, default_value_t = 0.2)]
+    pub dropout: f64,
     /// k of the tf-idf + logistic baseline (0 = none).
     #[arg(long, default_value_t = 4)]
     pub tfidf_k: usize,
+    /// Bootstrap resamples of the test rows for the 95 % intervals.
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
 
 #[derive(Debug, Args)]
+pub struct PromoterPredictArgs {
+    /// A saved predictor (OUT/predictors/NAME, OUT/best) or classifier folder (OUT/classifier).
+    pub model: PathBuf,
+    /// Sequences: CSV/TSV with a sequence column (a label column is kept), FASTA/FASTQ, or one per line.
+    pub input: PathBuf,
+    /// Output TSV: name, probability, prediction (at the saved threshold), label (if the input has one).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Tokenizer (encoders only; default: the saved one).
+    #[arg(short, long)]
+    pub tokenizer: Option<PathBuf>,
+    /// Decision threshold (default: the one saved with the model, chosen on validation).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+}
+
+#[derive(Debug, Args)]
 pub struct PromoterScanArgs {
-    /// Classifier folder written by `dnalm promoter train` (OUT/classifier).
+    /// A saved predictor (OUT/best, OUT/predictors/NAME) or classifier folder (OUT/classifier).
     pub model: PathBuf,
     /// FASTA to scan (plain or gzip).
     pub fasta: PathBuf,
@@ -278,14 +347,20 @@ pub struct PromoterScanArgs {
     pub tokenizer: Option<PathBuf>,
     #[arg(long, default_value = "dnalm-promoter-scan")]
     pub out_dir: PathBuf,
-    /// Window length (the classifier's training length).
-    #[arg(long, default_value_t = 300)]
-    pub window: usize,
+    /// Window length (default: the model's training length; 300 for an older classifier folder).
+    #[arg(long)]
+    pub window: Option<usize>,
     #[arg(long, default_value_t = 50)]
     pub stride: usize,
-    /// Calls: windows with P(promoter) at or above this.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f64,
+    /// Calls: windows with P(promoter) at or above this (default: the model's saved threshold).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Calls: keep at most this many calls per Mb scanned, the best first (0 = all above the threshold).
+    #[arg(long, default_value_t = 0.0)]
+    pub max_calls_per_mb: f64,
+    /// Windows scored per batch.
+    #[arg(long, default_value_t = 512)]
+    pub batch_size: usize,
     /// Tokens per input, [CLS] and [SEP] included.
     #[arg(long, default_value_t = 512)]
     pub max_len: usize,

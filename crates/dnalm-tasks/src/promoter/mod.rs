@@ -10,6 +10,7 @@ pub mod features;
 pub mod fit;
 pub mod loaders;
 pub mod report;
+pub mod saved;
 pub mod scan;
 pub mod split;
 pub mod train;

@@ -1,5 +1,6 @@
-//! The promoter report: `runs.tsv` (every repeat), `results.tsv` and
-//! `results.md` (mean ± sd over repeats per encoding and predictor),
+//! The promoter report: `runs.tsv` (every repeat, with its bootstrap
+//! intervals), `results.tsv` and `results.md` (mean ± sd over repeats per
+//! encoding and predictor), `curves.tsv` (every epoch of every predictor),
 //! `results.json`, and bar charts of accuracy, F1 and MCC (the paper's
 //! Figures 3-5), each file written whole (temporary file, then rename).
 
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use super::train::{RunResult, TrainSummary};
 use crate::error::{Result, TaskError};
-use crate::metrics::{mean_sd, BinaryMetrics};
+use crate::metrics::mean_sd;
 
 /// Mean and sd of each metric for one (encoding, predictor).
 #[derive(Debug, Clone, Serialize)]
@@ -23,18 +24,40 @@ pub struct Aggregate {
     pub metrics: Vec<(String, f64, f64)>,
 }
 
-/// The metrics reported, in table order.
-pub const METRICS: [&str; 6] = ["accuracy", "f1", "mcc", "precision", "recall", "auroc"];
+/// The metrics reported, in table order: at the threshold chosen on
+/// validation, then MCC at 0.5, then the threshold itself.
+pub const METRICS: [&str; 10] = [
+    "accuracy",
+    "f1",
+    "mcc",
+    "precision",
+    "recall",
+    "auroc",
+    "auprc",
+    "mcc_at_0.5",
+    "accuracy_at_0.5",
+    "threshold",
+];
 
-fn value(m: &BinaryMetrics, name: &str) -> f64 {
+fn value(r: &RunResult, name: &str) -> f64 {
+    let m = &r.tuned;
     match name {
         "accuracy" => m.accuracy,
         "f1" => m.f1,
         "mcc" => m.mcc,
         "precision" => m.precision,
         "recall" => m.recall,
-        _ => m.auroc,
+        "auroc" => m.auroc,
+        "auprc" => m.auprc,
+        "mcc_at_0.5" => r.metrics.mcc,
+        "accuracy_at_0.5" => r.metrics.accuracy,
+        _ => m.threshold,
     }
+}
+
+/// The position of `name` in [`METRICS`].
+pub fn metric_index(name: &str) -> usize {
+    METRICS.iter().position(|m| *m == name).unwrap_or(0)
 }
 
 /// Group runs by (encoding, predictor), in first-appearance order.
@@ -55,7 +78,7 @@ pub fn aggregate(runs: &[RunResult]) -> Vec<Aggregate> {
             let metrics = METRICS
                 .iter()
                 .map(|&name| {
-                    let xs: Vec<f64> = sel.iter().map(|r| value(&r.metrics, name)).collect();
+                    let xs: Vec<f64> = sel.iter().map(|r| value(r, name)).collect();
                     let (m, s) = mean_sd(&xs);
                     (name.to_string(), m, s)
                 })
@@ -95,24 +118,59 @@ pub fn write_report(
         Ok(())
     };
     let agg = aggregate(runs);
-    let mut tsv = String::from("encoding\tpredictor\trepeat\ttrain\ttest");
+    let mut tsv = String::from(
+        "encoding\tpredictor\trepeat\ttrain\ttest\tbest_epoch\tepochs\tseconds\tvalid_auroc",
+    );
     for m in METRICS {
         write!(tsv, "\t{m}").expect("string");
     }
-    tsv.push('\n');
+    tsv.push_str("\tmcc_lo\tmcc_hi\tauroc_lo\tauroc_hi\tauprc_lo\tauprc_hi\n");
     for r in runs {
         write!(
             tsv,
-            "{}\t{}\t{}\t{}\t{}",
-            r.encoding, r.predictor, r.repeat, r.train, r.metrics.n
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.1}\t{:.6}",
+            r.encoding,
+            r.predictor,
+            r.repeat,
+            r.train,
+            r.metrics.n,
+            r.best_epoch,
+            r.epochs,
+            r.seconds,
+            r.valid_auroc
         )
         .expect("string");
         for m in METRICS {
-            write!(tsv, "\t{:.6}", value(&r.metrics, m)).expect("string");
+            write!(tsv, "\t{:.6}", value(r, m)).expect("string");
+        }
+        let i = &r.intervals;
+        for (lo, hi) in [i.mcc, i.auroc, i.auprc] {
+            write!(tsv, "\t{lo:.6}\t{hi:.6}").expect("string");
         }
         tsv.push('\n');
     }
     write("runs.tsv", &tsv)?;
+    let mut curves = String::from(
+        "encoding\tpredictor\trepeat\tepoch\ttrain_loss\tvalid_loss\tvalid_auroc\tseconds\n",
+    );
+    for r in runs {
+        for h in &r.history {
+            writeln!(
+                curves,
+                "{}\t{}\t{}\t{}\t{:.6}\t{:.6}\t{:.6}\t{:.1}",
+                r.encoding,
+                r.predictor,
+                r.repeat,
+                h.epoch,
+                h.train_loss,
+                h.valid_loss,
+                h.valid_auroc,
+                h.seconds
+            )
+            .expect("string");
+        }
+    }
+    write("curves.tsv", &curves)?;
     let mut tsv = String::from("encoding\tpredictor\trepeats");
     for m in METRICS {
         write!(tsv, "\t{m}_mean\t{m}_sd").expect("string");
@@ -138,36 +196,88 @@ pub fn write_report(
     writeln!(md, "- model: {}", header.model).expect("string");
     writeln!(
         md,
-        "- {} rows ({} used) in {} groups; {} rows fine-tune the encoder ({} updates, final loss {:.4}), \
-         {} rows train and test the predictors (a new 8:2 group split in each repeat)",
+        "- {} rows of {} nt ({} used) in {} groups: {} train the predictors, {} validate \
+         (early stopping, threshold), {} test; {} fine-tune the encoder ({} updates, final loss {:.4})",
         summary.rows,
+        summary.sequence_length,
         summary.used_rows,
         summary.groups,
+        summary.predictor_rows,
+        summary.valid_rows,
+        summary.test_rows,
         summary.finetune_rows,
         summary.finetune_updates,
         summary.final_finetune_loss,
-        summary.predictor_rows
     )
     .expect("string");
+    if summary.shared_with_test > 0 {
+        writeln!(
+            md,
+            "- **{} training/validation rows share a 50-mer (or a group) with a test row**",
+            summary.shared_with_test
+        )
+        .expect("string");
+    }
     for n in &header.notes {
         writeln!(md, "- {n}").expect("string");
     }
-    md.push_str("\nMean ± sd over repeats (test rows of each repeat).\n\n");
     md.push_str(
-        "| encoding | predictor | n | accuracy | F1 | MCC | precision | recall | AUROC |\n",
+        "\nTest rows. Accuracy, F1, MCC, precision and recall at the threshold chosen on the \
+         validation rows (max MCC); MCC at 0.5 beside it. One repeat: [bootstrap 95 % interval]; \
+         more: mean ± sd over repeats.\n\n",
     );
-    md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    md.push_str(
+        "| encoding | predictor | accuracy | F1 | MCC | AUROC | AUPRC | MCC at 0.5 | threshold | epochs | time |\n",
+    );
+    md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for a in &agg {
-        write!(md, "| {} | {} | {} |", a.encoding, a.predictor, a.repeats).expect("string");
-        for (_, m, s) in &a.metrics {
-            write!(md, " {m:.3} ± {s:.3} |").expect("string");
-        }
-        md.push('\n');
+        let sel: Vec<&RunResult> = runs
+            .iter()
+            .filter(|r| r.encoding == a.encoding && r.predictor == a.predictor)
+            .collect();
+        let cell = |name: &str| {
+            let (_, m, s) = &a.metrics[metric_index(name)];
+            if a.repeats > 1 {
+                return format!("{m:.3} ± {s:.3}");
+            }
+            let i = &sel[0].intervals;
+            match name {
+                "mcc" => format!("{m:.3} [{:.3}, {:.3}]", i.mcc.0, i.mcc.1),
+                "auroc" => format!("{m:.3} [{:.3}, {:.3}]", i.auroc.0, i.auroc.1),
+                "auprc" => format!("{m:.3} [{:.3}, {:.3}]", i.auprc.0, i.auprc.1),
+                _ => format!("{m:.3}"),
+            }
+        };
+        let epochs: Vec<String> = sel
+            .iter()
+            .filter(|r| r.epochs > 0)
+            .map(|r| format!("{}/{}", r.best_epoch, r.epochs))
+            .collect();
+        let secs: f64 = sel.iter().map(|r| r.seconds).sum::<f64>() / sel.len().max(1) as f64;
+        writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} s |",
+            a.encoding,
+            a.predictor,
+            cell("accuracy"),
+            cell("f1"),
+            cell("mcc"),
+            cell("auroc"),
+            cell("auprc"),
+            cell("mcc_at_0.5"),
+            cell("threshold"),
+            if epochs.is_empty() {
+                "-".to_string()
+            } else {
+                epochs.join(", ")
+            },
+            secs
+        )
+        .expect("string");
     }
     md.push_str(
-        "\nPublished (DNABERT-Prom, SPEC 3): Transformer on fine-tuned DNABERT-6 encodings, \
-         ACC 0.975, F1 0.977, MCC 0.967 (a 12-layer model pre-trained on all of GRCh38).\n\n\
-         ![accuracy](accuracy.svg) ![F1](f1.svg) ![MCC](mcc.svg)\n",
+        "\nepochs: best/run (early stopping on validation AUROC). Per-epoch losses and \
+         validation AUROC: curves.tsv.\n\n![accuracy](accuracy.svg) ![F1](f1.svg) ![MCC](mcc.svg)\n",
     );
     write("results.md", &md)?;
     for (metric, file, title) in [

@@ -1,22 +1,19 @@
-//! Scanning a genome with a fine-tuned promoter classifier: a window (300
-//! nt) slides along every record with a stride, on both strands (the minus
+//! Scanning a genome with a saved promoter model (any predictor or the
+//! fine-tuned classifier, through a scoring function): a window (300 nt)
+//! slides along every record with a stride, on both strands (the minus
 //! strand reads the reverse complement of the same window; windows holding
-//! an N are skipped). Each window gets P(promoter). The bedGraph tracks (one
-//! per strand) give each window's probability on the stride-wide bin around
-//! the window centre, so bins never overlap; calls are the windows at or
-//! above a threshold, overlapping calls of one strand merged, as BED6 with
-//! the best probability x 1000 as score.
+//! an N are skipped). Each window gets P(promoter), in batches. Positions
+//! are the record's own (0-based). The bedGraph tracks (one per strand) give
+//! each window's probability on the stride-wide bin around the window
+//! centre, so bins never overlap; calls are the windows at or above a
+//! threshold, overlapping calls of one strand merged, as BED6 with the best
+//! probability x 1000 as score.
 
 use std::path::Path;
 
-use burn::tensor::Device;
-use dnalm_model::BertForSequenceClassification;
 use dnalm_seq::{FastxReader, Strand};
-use dnalm_tokenizers::{AnyTokenizer, Tokenizer};
-use dnalm_train::classify::{self, ClassExample};
 
 use crate::error::{Result, TaskError};
-use crate::model::frame;
 
 /// Scan settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,8 +21,7 @@ pub struct ScanSpec {
     pub window: usize,
     pub stride: usize,
     pub threshold: f64,
-    /// Tokens per input, [CLS] and [SEP] included.
-    pub max_len: usize,
+    /// Windows per call of the scoring function.
     pub batch_size: usize,
 }
 
@@ -35,13 +31,12 @@ impl Default for ScanSpec {
             window: 300,
             stride: 50,
             threshold: 0.5,
-            max_len: 512,
-            batch_size: 128,
+            batch_size: 512,
         }
     }
 }
 
-/// One scored window (0-based genome start).
+/// One scored window (0-based start in its record).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoredWindow {
     pub chrom: String,
@@ -62,19 +57,31 @@ pub struct Call {
     pub windows: usize,
 }
 
-/// Score every window of every record of `fasta` (records in file order;
-/// per record + strand windows first, then - strand).
+/// What a scan covered.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ScanStats {
+    /// Bases of the records long enough for a window.
+    pub bases: u64,
+    pub records: usize,
+    pub windows: usize,
+}
+
+/// P(promoter) of each of a batch of sequences, in order.
+pub type ScoreFn<'a> = dyn FnMut(&[&[u8]]) -> Result<Vec<f64>> + 'a;
+
+/// Score every window of every record of `fasta` with `score` (P(promoter)
+/// of each sequence, in order); records in file order, per record the +
+/// strand windows first, then the - strand. `on_progress(record, done,
+/// total)` counts the record's windows (both strands).
 pub fn scan_fasta(
     fasta: &Path,
-    model: &BertForSequenceClassification,
-    tok: &AnyTokenizer,
+    score: &mut ScoreFn,
     spec: &ScanSpec,
-    device: &Device,
     on_progress: &mut dyn FnMut(&str, u64, u64),
-) -> Result<Vec<ScoredWindow>> {
-    if spec.window == 0 || spec.stride == 0 {
+) -> Result<(Vec<ScoredWindow>, ScanStats)> {
+    if spec.window == 0 || spec.stride == 0 || spec.batch_size == 0 {
         return Err(TaskError::Config(
-            "window and stride must be at least 1".into(),
+            "window, stride and batch size must be at least 1".into(),
         ));
     }
     if !(0.0..=1.0).contains(&spec.threshold) {
@@ -83,54 +90,72 @@ pub fn scan_fasta(
             spec.threshold
         )));
     }
-    let pad = tok.vocab().specials().pad;
     let mut out = Vec::new();
+    let mut stats = ScanStats::default();
     for rec in FastxReader::open(fasta)? {
         let rec = rec?;
-        let len = rec.seq.len();
+        let seq: Vec<u8> = rec.seq.iter().map(|b| b.to_ascii_uppercase()).collect();
+        let len = seq.len();
         if len < spec.window {
             continue;
         }
+        stats.bases += len as u64;
+        stats.records += 1;
         let starts: Vec<usize> = (0..=len - spec.window)
             .step_by(spec.stride)
             .filter(|&s| {
-                rec.seq[s..s + spec.window]
+                seq[s..s + spec.window]
                     .iter()
                     .all(|&b| dnalm_seq::is_acgt(b))
             })
             .collect();
+        let total = 2 * starts.len() as u64;
+        let mut done = 0u64;
         for strand in [Strand::Plus, Strand::Minus] {
-            for chunk in starts.chunks(spec.batch_size.max(1) * 8) {
-                let examples = chunk
+            for chunk in starts.chunks(spec.batch_size) {
+                let windows: Vec<Vec<u8>> = chunk
                     .iter()
                     .map(|&s| {
-                        let w = &rec.seq[s..s + spec.window];
-                        let seq = if strand == Strand::Minus {
+                        let w = &seq[s..s + spec.window];
+                        if strand == Strand::Minus {
                             dnalm_seq::reverse_complement(w)
                         } else {
                             w.to_vec()
-                        };
-                        Ok(ClassExample {
-                            ids: frame(tok, &seq, spec.max_len)?,
-                            label: 0,
-                        })
+                        }
                     })
-                    .collect::<Result<Vec<_>>>()?;
-                let probs = classify::predict(model, &examples, spec.batch_size, pad, device)?;
+                    .collect();
+                let refs: Vec<&[u8]> = windows.iter().map(|w| w.as_slice()).collect();
+                let probs = score(&refs)?;
                 for (&s, p) in chunk.iter().zip(probs) {
                     out.push(ScoredWindow {
                         chrom: rec.id.clone(),
                         start: s as u64,
                         end: (s + spec.window) as u64,
                         strand,
-                        prob: p.get(1).copied().unwrap_or(0.0) as f64,
+                        prob: p,
                     });
                 }
-                on_progress(&rec.id, chunk.last().map_or(0, |&s| s as u64), len as u64);
+                done += chunk.len() as u64;
+                on_progress(&rec.id, done, total);
             }
         }
+        stats.windows += starts.len() * 2;
     }
-    Ok(out)
+    Ok((out, stats))
+}
+
+/// The `keep` calls with the best probability (ties: file order), in their
+/// original order.
+pub fn best_calls(calls: Vec<Call>, keep: usize) -> Vec<Call> {
+    if calls.len() <= keep {
+        return calls;
+    }
+    let mut idx: Vec<usize> = (0..calls.len()).collect();
+    idx.sort_by(|&a, &b| calls[b].best.total_cmp(&calls[a].best).then(a.cmp(&b)));
+    let mut chosen: Vec<usize> = idx[..keep].to_vec();
+    chosen.sort_unstable();
+    let mut slots: Vec<Option<Call>> = calls.into_iter().map(Some).collect();
+    chosen.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// Windows at or above `threshold`, merged per record and strand where
@@ -200,5 +225,8 @@ mod tests {
         assert_eq!((c[1].start, c[1].strand), (400, Strand::Plus));
         assert_eq!(c[2].strand, Strand::Minus);
         assert_eq!(centre_bin(&ws[1], 50), (175, 225));
+        let best = best_calls(c.clone(), 2);
+        assert_eq!(best.len(), 2);
+        assert_eq!((best[0].start, best[1].strand), (0, Strand::Minus));
     }
 }
