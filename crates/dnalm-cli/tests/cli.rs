@@ -80,7 +80,7 @@ fn quickstart_small() {
         .assert()
         .success()
         .stdout(predicates::str::starts_with(
-            "encoding\tpredictor\taccuracy\tf1\tmcc\tauroc\n",
+            "encoding\tpredictor\taccuracy\tf1\tmcc\tauroc\tauprc\n",
         ));
     let report = read(&q.join("report.md"));
     assert!(report.contains("BPE-50"), "{report}");
