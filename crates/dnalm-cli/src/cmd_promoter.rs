@@ -592,6 +592,22 @@ fn read_sequences(path: &std::path::Path) -> Result<Vec<PredictRecord>> {
             })
             .collect());
     }
+    if dnalm_tasks::table::is_table(path)? {
+        // A CSV/TSV with a sequence column and no labels.
+        let t = dnalm_tasks::table::read_table(path, false)?;
+        return Ok(t
+            .seqs
+            .into_iter()
+            .zip(t.names)
+            .enumerate()
+            .map(|(i, (sequence, line))| PredictRecord {
+                name: format!("row{}", i + 1),
+                place: line.replace("line", "line "),
+                sequence,
+                label: None,
+            })
+            .collect());
+    }
     // One sequence per line (a `sequence` header line is skipped).
     let text = dnalm_tasks::table::open_text(path)?;
     let mut out = Vec::new();

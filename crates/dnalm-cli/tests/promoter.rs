@@ -303,6 +303,31 @@ fn data_train_scan_end_to_end() {
     assert_eq!(again[0], "name\tprobability\tprediction");
     assert_eq!(again[1].split('\t').nth(1), plines[1].split('\t').nth(1));
     assert!(again[1].starts_with("s1\t"));
+    // A table with a sequence column and no labels: no label column out.
+    let table: String = std::iter::once("id,sequence\n".to_string())
+        .chain(
+            rows.iter()
+                .take(3)
+                .enumerate()
+                .map(|(i, r)| format!("x{i},{}\n", r[0])),
+        )
+        .collect();
+    write(&d.join("nolabel.csv"), table);
+    let out = dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter",
+            "predict",
+            "out/predictors/one-hot-cnn-dense",
+            "nolabel.csv",
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert_eq!(lines[0], "name\tprobability\tprediction");
+    assert_eq!(lines[3].split('\t').nth(1), plines[3].split('\t').nth(1));
 
     dnalm_q()
         .current_dir(d)
