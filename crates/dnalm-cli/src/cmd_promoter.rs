@@ -51,8 +51,9 @@ fn log_summary(s: &DataSummary) {
     if s.tss > 0 {
         info!(
             "{} TSSs: {} too close to a chromosome end, {} windows with N, {} duplicate windows skipped; \
-             {} TATA positives got a synthetic negative (no free genomic TATA window)",
-            s.tss, s.skipped_edge, s.skipped_n, s.duplicate_windows, s.tata_fallbacks
+             {} TATA positives got a synthetic negative (no free genomic TATA window); \
+             {} genomic negatives without a GC match",
+            s.tss, s.skipped_edge, s.skipped_n, s.duplicate_windows, s.tata_fallbacks, s.gc_fallbacks
         );
     }
 }
@@ -70,6 +71,9 @@ pub fn write_data(a: &PromoterDataArgs) -> Result<DataSummary> {
             let spec = PromoterSpec {
                 tata_negatives: !a.no_tata_negatives,
                 synthetic: kind,
+                genomic_negatives: a.genomic_negatives,
+                tss_margin: a.tss_margin,
+                gc_match: a.gc_match,
                 seed: a.seed,
                 ..PromoterSpec::default()
             };

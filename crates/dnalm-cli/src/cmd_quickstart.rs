@@ -428,6 +428,9 @@ fn promoter_stage(
         positives: None,
         non_tata: crate::args::NonTataChoice::Substitution,
         no_tata_negatives: false,
+        genomic_negatives: 0,
+        tss_margin: 1000,
+        gc_match: false,
         output: Some(data.clone()),
         seed: a.seed,
     })

@@ -128,13 +128,16 @@ pub enum PromoterCommand {
     #[command(after_help = "Examples:\n  \
       dnalm promoter data --genome hg38.fa.gz --tss epdnew.bed -o prom.csv\n  \
       dnalm promoter data --genome chr2.fa --tss tss.tsv --non-tata permutation --seed 7 -o prom.csv\n  \
+      dnalm promoter data --genome hg38.fa.gz --tss epdnew.bed --genomic-negatives 2 --gc-match -o scan-train.csv\n  \
       dnalm promoter data --positives hs_pos_TATA.txt.gz -o tata.csv\n\n\
       Positives: 249 bases upstream of the TSS, the TSS, 50 bases downstream (300 bp), reverse-\n\
       complemented on the - strand. TSS files: BED6 (.bed; TSS = start on +, end-1 on -) or a TSV\n\
       with a chrom, tss (0-based) and strand header. A positive with a TATA box (TATAWAW in\n\
       -40..-15) gets a random genomic window outside every promoter with a TATA box at the same\n\
       offset (+ strand); others get a synthetic negative (--non-tata: substitution = keep 8 of\n\
-      20 parts, replace 12 with random bases; permutation = shuffle 12 of 20 parts). Output CSV:\n\
+      20 parts, replace 12 with random bases; permutation = shuffle 12 of 20 parts).\n\
+      --genomic-negatives N adds N random genomic windows per positive (kind genomic), both\n\
+      strands, at least --tss-margin bases from every TSS, GC-matched with --gc-match. Output CSV:\n\
       sequence,label,group,kind,chrom,start,end,strand; a group holds a positive, its negative and\n\
       every positive overlapping it or with the same sequence.")]
     Data(PromoterDataArgs),
@@ -212,6 +215,16 @@ pub struct PromoterDataArgs {
     /// Synthetic negatives for TATA positives too (no genomic TATA windows).
     #[arg(long)]
     pub no_tata_negatives: bool,
+    /// With --genome: also N random genomic windows per positive (either strand, away from every
+    /// TSS), so a model learns "promoter or genome" for scans.
+    #[arg(long, default_value_t = 0, requires = "genome", value_name = "N")]
+    pub genomic_negatives: usize,
+    /// Genomic negatives keep at least this many bases from every TSS.
+    #[arg(long, default_value_t = 1000)]
+    pub tss_margin: u64,
+    /// Genomic negatives match their positive's GC content (within 0.05).
+    #[arg(long)]
+    pub gc_match: bool,
     /// Output CSV (.gz = gzip; default stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
