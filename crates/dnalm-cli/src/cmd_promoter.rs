@@ -647,8 +647,14 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
         .iter()
         .map(|p| read_tss(p))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let scorer = Scorer::load(&a.model, a.tokenizer.as_deref())
+    let mut scorer = Scorer::load(&a.model, a.tokenizer.as_deref())
         .with_context(|| format!("cannot load the model {}", show_path(&a.model)))?;
+    if let Some(m) = a.max_len {
+        if m < 3 {
+            bail!("--max-len {m}: at least 3 ([CLS], one token, [SEP])");
+        }
+        scorer.meta.max_len = m;
+    }
     let trained = scorer.meta.sequence_length;
     let window = match (a.window, trained) {
         (Some(w), t) if t > 0 && w != t => bail!(

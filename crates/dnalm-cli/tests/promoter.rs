@@ -340,6 +340,8 @@ fn data_train_scan_end_to_end() {
             "scan",
             "--stride",
             "200",
+            "--max-len",
+            "128",
             "--threshold",
             "0",
             "--truth",

@@ -374,9 +374,9 @@ pub struct PromoterScanArgs {
     /// Windows scored per batch.
     #[arg(long, default_value_t = 512)]
     pub batch_size: usize,
-    /// Tokens per input, [CLS] and [SEP] included.
-    #[arg(long, default_value_t = 512)]
-    pub max_len: usize,
+    /// Encoders: tokens per input, [CLS] and [SEP] included (default: the model's, saved by `train`).
+    #[arg(long)]
+    pub max_len: Option<usize>,
     /// Known TSSs (BED6 or TSV with chrom, tss, strand) to compare the calls with (repeatable).
     #[arg(long, value_name = "TSS")]
     pub truth: Vec<PathBuf>,
