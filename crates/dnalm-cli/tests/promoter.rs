@@ -288,17 +288,20 @@ fn data_train_scan_end_to_end() {
         .map(|(i, r)| format!(">s{}\n{}\n", i + 1, r[0]))
         .collect();
     write(&d.join("rows.fa"), fa);
-    let out = dnalm_q()
-        .current_dir(d)
-        .args([
-            "promoter",
-            "predict",
-            "out/predictors/one-hot-cnn-dense",
-            "rows.fa",
-        ])
-        .assert()
-        .success();
-    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let predict = |input: &str| -> String {
+        let out = dnalm_q()
+            .current_dir(d)
+            .args([
+                "promoter",
+                "predict",
+                "out/predictors/one-hot-cnn-dense",
+                input,
+            ])
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let stdout = predict("rows.fa");
     let again: Vec<&str> = stdout.lines().collect();
     assert_eq!(again[0], "name\tprobability\tprediction");
     assert_eq!(again[1].split('\t').nth(1), plines[1].split('\t').nth(1));
@@ -313,17 +316,7 @@ fn data_train_scan_end_to_end() {
         )
         .collect();
     write(&d.join("nolabel.csv"), table);
-    let out = dnalm_q()
-        .current_dir(d)
-        .args([
-            "promoter",
-            "predict",
-            "out/predictors/one-hot-cnn-dense",
-            "nolabel.csv",
-        ])
-        .assert()
-        .success();
-    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let stdout = predict("nolabel.csv");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{stdout}");
     assert_eq!(lines[0], "name\tprobability\tprediction");
