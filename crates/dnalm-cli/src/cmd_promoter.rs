@@ -681,6 +681,7 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
     let pb = crate::progress::bar(0, format!("scanning {}", show_path(&a.fasta)));
     let (windows, stats) = scan_fasta(
         &a.fasta,
+        a.region.as_ref(),
         &mut |seqs| scorer.score(seqs),
         &spec,
         &mut |rec, done, total| {

@@ -644,6 +644,28 @@ fn one_hot_train_predict_scan_and_bad_input() {
     let scan: serde_json::Value = serde_json::from_str(&read(&d.join("scan/scan.json"))).unwrap();
     assert_eq!(scan["windows"], 18);
     assert_eq!(scan["window"], 100);
+    // --region: part of one record, in the record's coordinates
+    // (1-based 41..360 = 0-based 40..360: windows at 40, 80, ..., 240).
+    dnalm_q()
+        .current_dir(d)
+        .args([
+            "promoter",
+            "scan",
+            "out/best",
+            "c.fa",
+            "--stride",
+            "40",
+            "--region",
+            "c1:41-360",
+            "--out-dir",
+            "scan_r",
+        ])
+        .assert()
+        .success();
+    let plus = read(&d.join("scan_r/plus.bedGraph"));
+    assert_eq!(plus.lines().count(), 1 + 6, "{plus}");
+    let f: Vec<&str> = plus.lines().nth(1).unwrap().split('\t').collect();
+    assert_eq!((f[0], f[1], f[2]), ("c1", "70", "110"));
 
     // Bad input, each a clear error and nothing written.
     let mut other = String::from("sequence,label\n");

@@ -169,7 +169,8 @@ pub enum PromoterCommand {
     #[command(after_help = "Examples:\n  \
       dnalm promoter scan prom/best chr2.fa.gz --out-dir scan/\n  \
       dnalm promoter scan prom/best genome.fa --stride 10 --threshold 0.9 --out-dir scan/\n  \
-      dnalm promoter scan prom/best chr2.fa.gz --truth tss.bed --max-calls-per-mb 50 --out-dir scan/\n\n\
+      dnalm promoter scan prom/best chr2.fa.gz --truth tss.bed --max-calls-per-mb 50 --out-dir scan/\n  \
+      dnalm promoter scan prom/best hg38.fa.gz --region chr2:1,000,001-2,000,000 --out-dir scan/\n\n\
       OUT gets plus.bedGraph and minus.bedGraph (each window's P(promoter) on the stride-wide bin\n\
       around the window centre) and calls.bed (BED6, 0-based: windows >= --threshold, overlapping\n\
       ones of a strand merged; score = 1000 x the best probability; on + the TSS sits 249 nt\n\
@@ -332,6 +333,10 @@ pub struct PromoterTrainArgs {
     pub seed: u64,
 }
 
+fn parse_region(s: &str) -> Result<dnalm_tasks::promoter::scan::Region, String> {
+    s.parse()
+}
+
 #[derive(Debug, Args)]
 pub struct PromoterPredictArgs {
     /// A saved predictor (OUT/predictors/NAME, OUT/best) or classifier folder (OUT/classifier).
@@ -374,6 +379,10 @@ pub struct PromoterScanArgs {
     /// Windows scored per batch.
     #[arg(long, default_value_t = 512)]
     pub batch_size: usize,
+    /// Scan only this part of one record: NAME:START-END (1-based, inclusive) or NAME; output
+    /// keeps the record's coordinates.
+    #[arg(long, value_parser = parse_region)]
+    pub region: Option<dnalm_tasks::promoter::scan::Region>,
     /// Encoders: tokens per input, [CLS] and [SEP] included (default: the model's, saved by `train`).
     #[arg(long)]
     pub max_len: Option<usize>,

@@ -25,6 +25,49 @@ pub struct ScanSpec {
     pub batch_size: usize,
 }
 
+/// A part of one record to scan: 0-based, half-open, in the record's
+/// coordinates (which the output keeps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub record: String,
+    pub start: u64,
+    pub end: u64,
+}
+
+impl std::str::FromStr for Region {
+    type Err = String;
+    /// `NAME:START-END` with a 1-based, inclusive START..END (samtools
+    /// style; commas allowed), or `NAME` for a whole record.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let Some((name, span)) = s.rsplit_once(':') else {
+            return Ok(Region {
+                record: s.to_string(),
+                start: 0,
+                end: u64::MAX,
+            });
+        };
+        let num = |t: &str| -> std::result::Result<u64, String> {
+            t.replace(',', "")
+                .parse::<u64>()
+                .map_err(|_| format!("{s:?}: {t:?} is not a position (NAME:START-END, 1-based)"))
+        };
+        let (a, b) = span
+            .split_once('-')
+            .ok_or_else(|| format!("{s:?}: expected NAME:START-END (1-based, inclusive)"))?;
+        let (a, b) = (num(a)?, num(b)?);
+        if a == 0 || b < a {
+            return Err(format!(
+                "{s:?}: START must be at least 1 and END at least START"
+            ));
+        }
+        Ok(Region {
+            record: name.to_string(),
+            start: a - 1,
+            end: b,
+        })
+    }
+}
+
 impl Default for ScanSpec {
     fn default() -> Self {
         Self {
@@ -75,6 +118,7 @@ pub type ScoreFn<'a> = dyn FnMut(&[&[u8]]) -> Result<Vec<f64>> + 'a;
 /// total)` counts the record's windows (both strands).
 pub fn scan_fasta(
     fasta: &Path,
+    region: Option<&Region>,
     score: &mut ScoreFn,
     spec: &ScanSpec,
     on_progress: &mut dyn FnMut(&str, u64, u64),
@@ -92,11 +136,42 @@ pub fn scan_fasta(
     }
     let mut out = Vec::new();
     let mut stats = ScanStats::default();
+    let mut found = false;
     for rec in FastxReader::open(fasta)? {
         let rec = rec?;
-        let seq: Vec<u8> = rec.seq.iter().map(|b| b.to_ascii_uppercase()).collect();
+        // Scan [from, to) of the record; positions stay the record's.
+        let (from, to) = match region {
+            Some(r) if r.record != rec.id => continue,
+            Some(r) => {
+                found = true;
+                let len = rec.seq.len() as u64;
+                if r.start >= len || (r.end != u64::MAX && r.end > len) {
+                    return Err(TaskError::Data(format!(
+                        "{}: region {}:{}-{} lies outside record {} ({len} bp)",
+                        fasta.display(),
+                        r.record,
+                        r.start + 1,
+                        r.end,
+                        rec.id
+                    )));
+                }
+                (r.start as usize, r.end.min(len) as usize)
+            }
+            None => (0, rec.seq.len()),
+        };
+        let seq: Vec<u8> = rec.seq[from..to]
+            .iter()
+            .map(|b| b.to_ascii_uppercase())
+            .collect();
         let len = seq.len();
         if len < spec.window {
+            if region.is_some() {
+                return Err(TaskError::Data(format!(
+                    "{}: the region holds {len} nt, less than one {}-nt window",
+                    fasta.display(),
+                    spec.window
+                )));
+            }
             continue;
         }
         stats.bases += len as u64;
@@ -129,8 +204,8 @@ pub fn scan_fasta(
                 for (&s, p) in chunk.iter().zip(probs) {
                     out.push(ScoredWindow {
                         chrom: rec.id.clone(),
-                        start: s as u64,
-                        end: (s + spec.window) as u64,
+                        start: (from + s) as u64,
+                        end: (from + s + spec.window) as u64,
                         strand,
                         prob: p,
                     });
@@ -140,6 +215,15 @@ pub fn scan_fasta(
             }
         }
         stats.windows += starts.len() * 2;
+    }
+    if let Some(r) = region {
+        if !found {
+            return Err(TaskError::Data(format!(
+                "{}: no record named {:?} (--region)",
+                fasta.display(),
+                r.record
+            )));
+        }
     }
     Ok((out, stats))
 }
@@ -225,6 +309,12 @@ mod tests {
         assert_eq!((c[1].start, c[1].strand), (400, Strand::Plus));
         assert_eq!(c[2].strand, Strand::Minus);
         assert_eq!(centre_bin(&ws[1], 50), (175, 225));
+        let r: Region = "chr2:1,001-2,000".parse().unwrap();
+        assert_eq!((r.record.as_str(), r.start, r.end), ("chr2", 1000, 2000));
+        assert_eq!("c1".parse::<Region>().unwrap().end, u64::MAX);
+        assert!("c1:0-10".parse::<Region>().is_err());
+        assert!("c1:20-10".parse::<Region>().is_err());
+        assert!("c1:x-10".parse::<Region>().is_err());
         let best = best_calls(c.clone(), 2);
         assert_eq!(best.len(), 2);
         assert_eq!((best[0].start, best[1].strand), (0, Strand::Minus));

@@ -100,9 +100,20 @@ pub fn compare(
     if let Some((_, s, e)) = cur {
         scanned += e - s;
     }
+    // The TSSs inside the scanned span of their record (a --region scan
+    // covers part of a record only).
+    let mut span: std::collections::HashMap<&str, (u64, u64)> = std::collections::HashMap::new();
+    for w in &plus {
+        let e = span.entry(w.chrom.as_str()).or_insert((w.start, w.end));
+        e.0 = e.0.min(w.start);
+        e.1 = e.1.max(w.end);
+    }
     let tss: Vec<&Tss> = truth
         .iter()
-        .filter(|t| plus.iter().any(|w| w.chrom == t.chrom))
+        .filter(|t| {
+            span.get(t.chrom.as_str())
+                .is_some_and(|&(s, e)| t.pos >= s && t.pos < e)
+        })
         .collect();
     let scan = counts(calls, &tss, distance, scanned);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
