@@ -13,6 +13,7 @@ mod cmd_embed;
 mod cmd_model;
 mod cmd_nextkmer;
 mod cmd_promoter;
+mod cmd_promoter_predict;
 mod cmd_quickstart;
 mod cmd_tfidf;
 mod cmd_tokenizer;
@@ -76,7 +77,7 @@ fn main() -> ExitCode {
             PromoterCommand::Data(a) => cmd_promoter::data(a),
             PromoterCommand::Train(a) => cmd_promoter::train(*a),
             PromoterCommand::Scan(a) => cmd_promoter::scan(a),
-            PromoterCommand::Predict(a) => cmd_promoter::predict(a),
+            PromoterCommand::Predict(a) => cmd_promoter_predict::predict(a),
         },
         Command::Book(a) => match a.command {
             BookCommand::Train(a) => cmd_book_train::train(a),

@@ -186,10 +186,6 @@ impl Default for PromoterSpec {
     }
 }
 
-fn gc(s: &[u8]) -> f64 {
-    s.iter().filter(|&&b| b == b'G' || b == b'C').count() as f64 / s.len().max(1) as f64
-}
-
 impl PromoterSpec {
     pub fn len(&self) -> usize {
         (self.upstream + self.downstream) as usize
@@ -299,7 +295,7 @@ pub fn permutation_negative(seq: &[u8], rng: &mut impl Rng) -> Vec<u8> {
     out
 }
 
-fn window(chrom: &[u8], start: u64, end: u64, strand: Strand) -> Vec<u8> {
+pub(super) fn window(chrom: &[u8], start: u64, end: u64, strand: Strand) -> Vec<u8> {
     let w = &chrom[start as usize..end as usize];
     if strand == Strand::Minus {
         dnalm_seq::reverse_complement(w)
@@ -523,103 +519,16 @@ pub fn build_from_genome(
         negs.push(row);
     }
     // Genomic negatives: random windows away from every TSS.
-    let mut genomic: Vec<Vec<PromoterRow>> = vec![Vec::new(); pos.len()];
-    if spec.genomic_negatives > 0 {
-        let mut near: HashMap<&str, Vec<(u64, u64)>> = HashMap::new();
-        for t in tss {
-            near.entry(t.chrom.as_str()).or_default().push((
-                t.pos.saturating_sub(spec.tss_margin),
-                t.pos + spec.tss_margin + 1,
-            ));
-        }
-        for v in near.values_mut() {
-            v.sort_unstable();
-        }
-        let close = |chrom: &str, s: u64, e: u64| -> bool {
-            near.get(chrom).is_some_and(|v| {
-                let k = v.partition_point(|&(st, _)| st < e);
-                v[..k].iter().any(|&(_, end)| s < end)
-            })
-        };
-        let mut names: Vec<&str> = chroms
-            .iter()
-            .filter(|(_, c)| c.len() as u64 >= len)
-            .map(|(n, _)| n.as_str())
-            .collect();
-        names.sort_unstable();
-        let weights: Vec<u64> = names
-            .iter()
-            .map(|n| chroms[*n].len() as u64 - len + 1)
-            .collect();
-        let total: u64 = weights.iter().sum();
-        let draw = |rng: &mut ChaCha8Rng| -> Option<(&str, u64, Strand)> {
-            if total == 0 {
-                return None;
-            }
-            let mut x = rng.random_range(0..total);
-            for (n, w) in names.iter().zip(&weights) {
-                if x < *w {
-                    let strand = if rng.random_range(0..2) == 0 {
-                        Strand::Plus
-                    } else {
-                        Strand::Minus
-                    };
-                    return Some((n, x, strand));
-                }
-                x -= w;
-            }
-            None
-        };
-        for (i, p) in pos.iter().enumerate() {
-            let target = gc(&p.sequence);
-            for _ in 0..spec.genomic_negatives {
-                let mut fallback = None;
-                let mut made = None;
-                for _ in 0..2_000 {
-                    let Some((chrom, start, strand)) = draw(&mut rng) else {
-                        break;
-                    };
-                    let end = start + len;
-                    if close(chrom, start, end) || used.contains_key(&(chrom, start, strand)) {
-                        continue;
-                    }
-                    let seq = window(&chroms[chrom], start, end, strand);
-                    if !seq.iter().all(|&b| dnalm_seq::is_acgt(b)) {
-                        continue;
-                    }
-                    let row = PromoterRow {
-                        label: 0,
-                        group: p.group,
-                        kind: "genomic".into(),
-                        chrom: chrom.to_string(),
-                        start,
-                        end,
-                        strand,
-                        sequence: seq,
-                    };
-                    if !spec.gc_match || (gc(&row.sequence) - target).abs() <= 0.05 {
-                        made = Some(row);
-                        break;
-                    }
-                    fallback.get_or_insert(row);
-                }
-                if made.is_none() && fallback.is_some() {
-                    summary.gc_fallbacks += 1;
-                }
-                if let Some(row) = made.or(fallback) {
-                    used.insert((row_chrom(&names, &row.chrom), row.start, row.strand), ());
-                    *counts.entry(row.kind.clone()).or_default() += 1;
-                    genomic[i].push(row);
-                }
-            }
-        }
-        if genomic.iter().all(|g| g.is_empty()) {
-            return Err(TaskError::Data(format!(
-                "no {len}-bp window without N lies {} bases or more from every TSS: no genomic negative",
-                spec.tss_margin
-            )));
-        }
+    let taken: Vec<(String, u64, Strand)> = used
+        .keys()
+        .map(|(c, s, st)| (c.to_string(), *s, *st))
+        .collect();
+    let genomic = super::genomic::genomic_negatives(&chroms, tss, &pos, spec, &taken, &mut rng)?;
+    summary.gc_fallbacks = genomic.gc_fallbacks;
+    for r in genomic.rows.iter().flatten() {
+        *counts.entry(r.kind.clone()).or_default() += 1;
     }
+    let genomic = genomic.rows;
     let mut kinds: Vec<(String, usize)> = counts.into_iter().collect();
     kinds.sort();
     summary.negatives_by_kind = kinds;
@@ -630,12 +539,6 @@ pub fn build_from_genome(
         rows.extend(g);
     }
     Ok((rows, summary))
-}
-
-/// The name in `names` equal to `chrom` (a borrow that lives as long as the
-/// genome map).
-fn row_chrom<'a>(names: &[&'a str], chrom: &str) -> &'a str {
-    names.iter().find(|n| **n == chrom).copied().unwrap_or("")
 }
 
 /// Rows from positives alone (a DeePromoter sequence file): every positive
@@ -755,66 +658,5 @@ mod tests {
         assert!(is_tata(&neg.sequence, off), "{neg:?}");
         let csv = to_csv(&rows);
         assert!(csv.lines().nth(2).unwrap().ends_with(",-"), "{csv}");
-    }
-
-    /// Genomic negatives keep their distance from every TSS, match the GC
-    /// content of their positive when asked, and follow the seed.
-    #[test]
-    fn genomic_negatives_away_from_tsss_and_gc_matched() {
-        let mut rng = ChaCha8Rng::seed_from_u64(9);
-        // An AT-rich half and a GC-rich half.
-        let g: Vec<u8> = (0..40_000)
-            .map(|i| {
-                let alphabet: &[u8] = if i < 20_000 { b"AATTCG" } else { b"GGCCAT" };
-                alphabet[rng.random_range(0..6)]
-            })
-            .collect();
-        let dir = tempfile::tempdir().unwrap();
-        let fa = dir.path().join("g.fa");
-        std::fs::write(&fa, format!(">c\n{}\n", String::from_utf8(g).unwrap())).unwrap();
-        let tss: Vec<Tss> = [5_000u64, 30_000]
-            .iter()
-            .map(|&pos| Tss {
-                chrom: "c".into(),
-                pos,
-                strand: Strand::Plus,
-                name: format!("t{pos}"),
-                line: 1,
-            })
-            .collect();
-        let spec = PromoterSpec {
-            genomic_negatives: 3,
-            gc_match: true,
-            ..PromoterSpec::default()
-        };
-        let (rows, summary) = build_from_genome(&fa, &tss, &spec).unwrap();
-        assert_eq!(rows.len(), 2 * (1 + 1 + 3));
-        assert!(summary
-            .negatives_by_kind
-            .contains(&("genomic".to_string(), 6)));
-        assert_eq!(summary.gc_fallbacks, 0);
-        let positives: Vec<&PromoterRow> = rows.iter().filter(|r| r.label == 1).collect();
-        let file = std::fs::read_to_string(&fa).unwrap();
-        let genome = &file.as_bytes()[3..];
-        for r in rows.iter().filter(|r| r.kind == "genomic") {
-            assert_eq!(r.label, 0);
-            for t in &tss {
-                assert!(r.end + 1_000 <= t.pos || r.start > t.pos + 1_000, "{r:?}");
-            }
-            let p = positives.iter().find(|p| p.group == r.group).unwrap();
-            assert!((gc(&r.sequence) - gc(&p.sequence)).abs() <= 0.05);
-            let slice = &genome[r.start as usize..r.end as usize];
-            let want = if r.strand == Strand::Minus {
-                dnalm_seq::reverse_complement(slice)
-            } else {
-                slice.to_vec()
-            };
-            assert_eq!(r.sequence, want);
-        }
-        assert!(rows
-            .iter()
-            .any(|r| r.kind == "genomic" && r.strand == Strand::Minus));
-        let (again, _) = build_from_genome(&fa, &tss, &spec).unwrap();
-        assert_eq!(rows, again);
     }
 }

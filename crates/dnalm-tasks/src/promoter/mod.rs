@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod data;
 pub mod features;
 pub mod fit;
+pub mod genomic;
 pub mod loaders;
 pub mod report;
 pub mod saved;

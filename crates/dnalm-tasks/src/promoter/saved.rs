@@ -20,6 +20,7 @@ use super::fit::predict;
 use super::train::Encoding;
 use crate::error::{Result, TaskError};
 use crate::model::{find_run_tokenizer, frame, RUN_TOKENIZER};
+use crate::report::write_file;
 
 /// The file that describes a saved predictor or classifier.
 pub const PREDICTOR_FILE: &str = "predictor.json";
@@ -84,18 +85,10 @@ impl PredictorMeta {
     }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let mut f = dnalm_seq::AtomicFile::create(path)?;
-    f.write_all(bytes).map_err(|e| TaskError::io(path, e))?;
-    f.commit()?;
-    Ok(())
-}
-
 fn write_meta(dir: &Path, meta: &PredictorMeta) -> Result<()> {
     let mut text = serde_json::to_string_pretty(meta).expect("meta serialises");
     text.push('\n');
-    write_atomic(&dir.join(PREDICTOR_FILE), text.as_bytes())
+    write_file(dir, PREDICTOR_FILE, text.as_bytes())
 }
 
 /// An encoder to save with a predictor or classifier.
@@ -132,7 +125,7 @@ pub fn save_predictor(
 fn save_encoder(dir: &Path, enc: EncoderFiles) -> Result<()> {
     let labels = vec!["non_promoter".to_string(), "promoter".to_string()];
     save_classifier(dir, enc.config, enc.model, &labels)?;
-    write_atomic(&dir.join(RUN_TOKENIZER), enc.tokenizer)
+    write_file(dir, RUN_TOKENIZER, enc.tokenizer)
 }
 
 /// Save a fine-tuned classifier (encoder + head) into `dir` as a classifier
