@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Check that a model directory exported by dnalm loads in Hugging Face
-`transformers` as a BertForMaskedLM and reproduces dnalm's logits.
+`transformers` as a BertForMaskedLM (or a BertForSequenceClassification,
+when config.json's architectures name it) and reproduces dnalm's logits.
 
 Usage:
   PY=$(scripts/setup-python-hf.sh | tail -1)
@@ -14,6 +15,7 @@ dnalm on that model:
   attention_mask  int64 or int32 [B, T]
   token_type_ids  optional, int64 or int32 [B, T] (zeros when absent)
   logits          f32 [B, T, V], V = config.vocab_size
+                  (a classifier: f32 [B, num_labels])
 
 Checks, in order (the first failure ends the run):
   1. BertForMaskedLM.from_pretrained(DIR, local_files_only) reports no missing,
@@ -62,7 +64,7 @@ try:
     import transformers
     from safetensors import SafetensorError
     from safetensors.torch import load_file
-    from transformers import AutoTokenizer, BertForMaskedLM, PreTrainedTokenizerFast
+    from transformers import AutoTokenizer, BertForMaskedLM, BertForSequenceClassification, PreTrainedTokenizerFast
 except ImportError as e:
     print(f"{PROG}: error: {e}; run with the venv python of scripts/setup-python-hf.sh", file=sys.stderr)
     sys.exit(1)
@@ -73,9 +75,21 @@ def one_line(e, limit=300):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def load_model(model_dir, summary):
+def model_class(model_dir):
+    """BertForSequenceClassification when config.json names it, else BertForMaskedLM."""
     try:
-        model, info = BertForMaskedLM.from_pretrained(
+        with open(os.path.join(model_dir, "config.json")) as f:
+            archs = json.load(f).get("architectures") or []
+    except (OSError, ValueError):
+        archs = []
+    return BertForSequenceClassification if "BertForSequenceClassification" in archs else BertForMaskedLM
+
+
+def load_model(model_dir, summary):
+    cls = model_class(model_dir)
+    summary["class"] = cls.__name__
+    try:
+        model, info = cls.from_pretrained(
             model_dir,
             output_loading_info=True,
             local_files_only=True,
@@ -84,7 +98,7 @@ def load_model(model_dir, summary):
             ignore_mismatched_sizes=True,
         )
     except Exception as e:  # unreadable or absent files, bad config.json
-        fail(f"BertForMaskedLM.from_pretrained({model_dir}) raised {type(e).__name__}: {one_line(e)}", summary)
+        fail(f"{cls.__name__}.from_pretrained({model_dir}) raised {type(e).__name__}: {one_line(e)}", summary)
     problems = []
     for key in ("missing_keys", "unexpected_keys", "mismatched_keys", "error_msgs"):
         items = [
@@ -100,7 +114,7 @@ def load_model(model_dir, summary):
     model.eval()
     n_params = sum(p.numel() for p in model.parameters())
     summary["parameters"] = n_params
-    log(f"loaded {model_dir}: BertForMaskedLM, {model.config.num_hidden_layers} layers, hidden "
+    log(f"loaded {model_dir}: {cls.__name__}, {model.config.num_hidden_layers} layers, hidden "
         f"{model.config.hidden_size}, vocab {model.config.vocab_size}, {n_params} parameters, no key problems")
     return model
 
@@ -138,7 +152,7 @@ def check_tokenizer(model_dir, vocab_size, summary):
         fail(f"tokenizer has {len(tok)} tokens but config.vocab_size is {vocab_size}", summary)
 
 
-def load_sample(path, vocab_size, summary):
+def load_sample(path, vocab_size, num_labels, summary):
     try:
         sample = load_file(path)
     except (OSError, SafetensorError) as e:
@@ -159,8 +173,9 @@ def load_sample(path, vocab_size, summary):
             sample[key] = t.long()
     logits = sample["logits"]
     b, t = ids.shape
-    if logits.dtype != torch.float32 or list(logits.shape) != [b, t, vocab_size]:
-        fail(f"{path}: logits must be f32 [{b}, {t}, {vocab_size}], got {logits.dtype} {list(logits.shape)}", summary)
+    want = [b, num_labels] if num_labels else [b, t, vocab_size]
+    if logits.dtype != torch.float32 or list(logits.shape) != want:
+        fail(f"{path}: logits must be f32 {want}, got {logits.dtype} {list(logits.shape)}", summary)
     if int(ids.min()) < 0 or int(ids.max()) >= vocab_size:
         fail(f"{path}: input_ids outside 0..{vocab_size - 1} (min {int(ids.min())}, max {int(ids.max())})", summary)
     return sample
@@ -199,7 +214,9 @@ def main():
         summary["tokenizer"] = "skipped"
     else:
         check_tokenizer(args.model_dir, vocab_size, summary)
-    sample = load_sample(args.sample, vocab_size, summary)
+    classifier = isinstance(model, BertForSequenceClassification)
+    num_labels = model.config.num_labels if classifier else None
+    sample = load_sample(args.sample, vocab_size, num_labels, summary)
     ids, mask = sample["input_ids"], sample["attention_mask"]
     if ids.shape[1] > model.config.max_position_embeddings:
         fail(f"sample has {ids.shape[1]} positions, max_position_embeddings is "
@@ -211,11 +228,20 @@ def main():
             token_type_ids=sample.get("token_type_ids", torch.zeros_like(ids)),
         ).logits
     diff = (logits - sample["logits"]).abs()
-    real = mask.bool()
+    if classifier:
+        # One row of logits per sequence: every value is compared, and the
+        # class probabilities beside them.
+        probs = (torch.softmax(logits, -1) - torch.softmax(sample["logits"], -1)).abs()
+        summary["max_abs_prob_diff"] = float(probs.max())
+        real = torch.ones(diff.shape, dtype=torch.bool)
+        args.ignore_padded = False
+    else:
+        real = mask.bool()
     max_all = float(diff.max())
     max_real = float(diff[real].max()) if bool(real.any()) else 0.0
     compared = max_real if args.ignore_padded else max_all
     cmp = diff.masked_fill(~real.unsqueeze(-1), 0.0) if args.ignore_padded else diff
+    where = "[b, label]" if classifier else "[b, t, v]"
     worst = [int(i) for i in torch.nonzero(cmp == cmp.max())[0]] if bool(torch.isfinite(cmp).all()) else "non-finite"
     summary.update(
         shape=list(sample["logits"].shape),
@@ -227,7 +253,7 @@ def main():
     )
     ok = compared <= args.atol and bool(torch.isfinite(logits).all())
     log(f"logits {list(logits.shape)}: max |diff| {max_all:.3e} (all positions), {max_real:.3e} "
-        f"(attention_mask 1), atol {args.atol:.1e}, worst at [b, t, v] = {worst}")
+        f"(attention_mask 1), atol {args.atol:.1e}, worst at {where} = {worst}")
     if args.expect_fail:
         if ok:
             fail(f"expected a logits mismatch but max |diff| {compared:.3e} <= atol {args.atol:.1e}: "
@@ -237,7 +263,7 @@ def main():
         log(f"PASS: the perturbed sample was rejected (max |diff| {compared:.3e} > atol {args.atol:.1e})")
         return
     if not ok:
-        fail(f"logits differ: max |diff| {compared:.3e} > atol {args.atol:.1e} at [b, t, v] = {worst} "
+        fail(f"logits differ: max |diff| {compared:.3e} > atol {args.atol:.1e} at {where} = {worst} "
              f"({summary['compared']})", summary)
     summary["result"] = "pass"
     print(json.dumps(summary))

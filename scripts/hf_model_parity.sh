@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Hugging Face parity of a BERT masked-LM exported by dnalm, with
-# `transformers` + PyTorch as the oracle (scripts/hf_load_check.py):
-#  1. DIR loads as BertForMaskedLM with no missing / unexpected / mismatched
+# Hugging Face parity of a BERT masked-LM or sequence classifier exported by
+# dnalm, with `transformers` + PyTorch as the oracle (scripts/hf_load_check.py):
+#  1. DIR loads as BertForMaskedLM (or, when config.json's architectures say
+#     so, BertForSequenceClassification) with no missing / unexpected / mismatched
 #     keys (and its tokenizer.json / vocab.txt loads, if present), and gives
 #     the logits dnalm computed for SAMPLE within ATOL;
 #  2. the check itself can fail: a copy of SAMPLE with one logit moved by
@@ -13,7 +14,8 @@
 #           weights [out, in], metadata {"format":"pt"}), optionally
 #           tokenizer.json / tokenizer_config.json / vocab.txt
 #   SAMPLE  safetensors: input_ids and attention_mask (int64 or int32 [B, T]),
-#           optional token_type_ids (same), logits (f32 [B, T, vocab_size])
+#           optional token_type_ids (same), logits (f32 [B, T, vocab_size];
+#           [B, num_labels] for a classifier)
 #           computed by dnalm in eval mode on DIR's weights
 #
 # Usage: scripts/hf_model_parity.sh --model-dir DIR --sample SAMPLE [--atol 1e-4] [hf_load_check.py options...]
@@ -52,8 +54,11 @@ import sys
 from safetensors.torch import load_file, save_file
 src, dst, atol = sys.argv[1], sys.argv[2], float(sys.argv[3])
 t = load_file(src)
-b, p = (t["attention_mask"] != 0).nonzero()[0].tolist()
-t["logits"][b, p, 0] += 100 * atol
+if t["logits"].dim() == 2:  # a sequence classifier: [B, labels]
+    t["logits"][0, 0] += 100 * atol
+else:
+    b, p = (t["attention_mask"] != 0).nonzero()[0].tolist()
+    t["logits"][b, p, 0] += 100 * atol
 save_file(t, dst, metadata={"format": "pt"})
 EOF
 "$PY" "$root/scripts/hf_load_check.py" --model-dir "$model_dir" --sample "$tmp/perturbed.safetensors" \

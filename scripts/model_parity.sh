@@ -4,7 +4,10 @@
 # genome, exports it with `dnalm export-hf --sample`, and
 # scripts/hf_model_parity.sh checks that BertForMaskedLM.from_pretrained
 # loads it with no missing or unexpected weights and gives dnalm's logits
-# (max abs diff <= 1e-4), and that a perturbed logit is caught.
+# (max abs diff <= 1e-4), and that a perturbed logit is caught; then a
+# classifier fine-tuned from the BPE model is exported and checked the same
+# way as BertForSequenceClassification, and on raw sequences against
+# `dnalm promoter predict` (scripts/hf_classify_check.py).
 # Usage: scripts/model_parity.sh [path/to/dnalm]   (default: target/debug/dnalm)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,3 +28,19 @@ for name in kmer bpe; do
   echo "model parity: $name tokenizer" >&2
   bash scripts/hf_model_parity.sh --model-dir "$tmp/hf-$name" --sample "$tmp/hf-$name/dnalm_sample.safetensors"
 done
+
+# A fine-tuned classifier exports as BertForSequenceClassification (pooler and
+# classifier included): the same logits on the sample, and the same
+# probabilities as `dnalm promoter predict` on raw sequences run through the
+# exported tokenizer.
+"$dnalm" -q corpus "$tmp/qs/genome.fa.gz" --window 100 -o "$tmp/windows.txt"
+head -n 60 "$tmp/windows.txt" > "$tmp/pos.txt"
+"$dnalm" -q promoter data --positives "$tmp/pos.txt" --seed 3 -o "$tmp/clf.csv"
+"$dnalm" -q promoter train --train "$tmp/clf.csv" --model "$tmp/run-bpe" --encodings one-hot \
+  --predictors cnn --predictor-epochs 1 --epochs 1 --max-len 128 --bootstrap 10 --out-dir "$tmp/clf"
+"$dnalm" -q export-hf "$tmp/clf/classifier" --out-dir "$tmp/hf-clf" --sample 3
+echo "model parity: fine-tuned classifier (BertForSequenceClassification)" >&2
+bash scripts/hf_model_parity.sh --model-dir "$tmp/hf-clf" --sample "$tmp/hf-clf/dnalm_sample.safetensors"
+"$dnalm" -q promoter predict "$tmp/clf/classifier" "$tmp/clf.csv" -o "$tmp/preds.tsv"
+PY="$(bash scripts/setup-python-hf.sh | tail -1)"
+"$PY" scripts/hf_classify_check.py --model-dir "$tmp/hf-clf" --input "$tmp/clf.csv" --preds "$tmp/preds.tsv"

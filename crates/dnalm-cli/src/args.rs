@@ -110,11 +110,15 @@ pub enum Command {
         name = "export-hf",
         after_help = "Examples:\n  \
       dnalm export-hf run/ --out-dir hf-model/\n  \
-      dnalm export-hf run/checkpoints/step-000500 --out-dir hf-500/ --sample 4\n\n\
+      dnalm export-hf run/checkpoints/step-000500 --out-dir hf-500/ --sample 4\n  \
+      dnalm export-hf prom/classifier --out-dir hf-prom/     # BertForSequenceClassification\n\n\
       MODEL is a pretrain folder (its model/, else best/), a checkpoint folder or a model folder.\n\
       The result loads with transformers' BertForMaskedLM.from_pretrained(dir) (LSTM models\n\
-      excepted: transformers' BERT has no LSTM). --sample N also writes dnalm_sample.safetensors\n\
-      with N corpus-like inputs and dnalm's logits, for scripts/hf_load_check.py."
+      excepted: transformers' BERT has no LSTM). A fine-tuned classifier (`promoter train\n\
+      --model`'s classifier/) loads with BertForSequenceClassification, pooler and classifier\n\
+      weights included, and gives dnalm's probabilities. --sample N also writes\n\
+      dnalm_sample.safetensors with N random inputs and dnalm's logits, for\n\
+      scripts/hf_load_check.py."
     )]
     ExportHf(ExportHfArgs),
     /// Show a model, checkpoint or run folder: config, parameter count, tensors, training state.

@@ -5,11 +5,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use dnalm_model::finetuned::load_classifier;
 use dnalm_model::pretrained::{load_mlm, CONFIG_FILE, WEIGHTS_FILE};
 use dnalm_model::weights::{
     mlm_state_dict, safetensors_index, save_logits_sample, save_safetensors, HostTensor,
 };
-use dnalm_model::{BatchInput, BertConfig, DeviceBatch};
+use dnalm_model::{BatchInput, BertConfig, DeviceBatch, Pooling};
+use dnalm_tasks::model::{find_run_tokenizer, RUN_TOKENIZER};
 use dnalm_tokenizers::{AnyTokenizer, Tokenizer};
 use dnalm_train::corpus::TokenCorpus;
 use dnalm_train::trainer::{loss_series, read_metrics};
@@ -22,9 +24,6 @@ use tracing::{info, warn};
 use crate::args::{ExportHfArgs, InspectArgs, PretrainArgs};
 use crate::files::{create_dir, write_file};
 use crate::input::show_path;
-
-/// The tokenizer a run folder keeps beside its checkpoints.
-pub const RUN_TOKENIZER: &str = "tokenizer.dnalm.json";
 
 fn apply_overrides(c: &mut TrainConfig, a: &PretrainArgs) {
     macro_rules! set {
@@ -286,15 +285,6 @@ fn model_dir(p: &Path) -> Result<PathBuf> {
     )
 }
 
-/// The run tokenizer for a model folder: in it, or up to two levels above
-/// (`run/model`, `run/checkpoints/step-N`).
-fn find_run_tokenizer(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .take(3)
-        .map(|d| d.join(RUN_TOKENIZER))
-        .find(|p| p.is_file())
-}
-
 /// Random A/C/G/T sequences of `len` bases, seeded.
 fn random_sequences(n: usize, len: usize, seed: u64) -> Vec<Vec<u8>> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -351,6 +341,9 @@ pub fn export_hf(a: ExportHfArgs) -> Result<()> {
     };
     let tok = AnyTokenizer::load(&tok_path)?;
     let device = dnalm_model::device(dnalm_model::Backend::Cpu)?;
+    if is_classifier(&dir)? {
+        return export_classifier(&a, &dir, &tok, &tok_path, &device);
+    }
     let p = load_mlm(&dir, &device)?;
     if p.config.vocab_size != tok.vocab().len() {
         bail!(
@@ -393,6 +386,100 @@ pub fn export_hf(a: ExportHfArgs) -> Result<()> {
         "exported {} ({} parameters) with {} to {}",
         dir.display(),
         config.parameter_count(),
+        tok_path.display(),
+        a.out_dir.display()
+    );
+    Ok(())
+}
+
+/// A folder whose config.json has `num_labels`: a fine-tuned classifier.
+fn is_classifier(dir: &Path) -> Result<bool> {
+    let path = dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    Ok(json.get("num_labels").is_some())
+}
+
+/// `export-hf` of a fine-tuned classifier: `BertForSequenceClassification`
+/// with its pooler and classifier weights, which `transformers` runs as is.
+fn export_classifier(
+    a: &ExportHfArgs,
+    dir: &Path,
+    tok: &AnyTokenizer,
+    tok_path: &Path,
+    device: &dnalm_model::Device,
+) -> Result<()> {
+    let f = load_classifier(dir, device)?;
+    let what = dir.display();
+    if f.config.vocab_size != tok.vocab().len() {
+        bail!(
+            "the classifier has a vocabulary of {} tokens, the tokenizer {} has {}",
+            f.config.vocab_size,
+            tok_path.display(),
+            tok.vocab().len()
+        );
+    }
+    if f.model.lstm.is_some() {
+        bail!(
+            "{what}: this classifier has an LSTM between BERT and its head; transformers' \
+             BertForSequenceClassification has none, so it cannot run it"
+        );
+    }
+    if f.model.pooling != Pooling::Cls {
+        bail!(
+            "{what}: this classifier averages the token states; transformers' \
+             BertForSequenceClassification reads [CLS] through its pooler"
+        );
+    }
+    if f.model.bert.pooler.is_none() {
+        bail!(
+            "{what}: this classifier was saved before dnalm classifiers had BERT's pooler (no {}), \
+             so transformers would run it with a random one; fine-tune it again with this version",
+            dnalm_model::finetuned::POOLER_WEIGHT
+        );
+    }
+    create_dir(&a.out_dir)?;
+    let path = dir.join(CONFIG_FILE);
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    let obj = json
+        .as_object_mut()
+        .with_context(|| format!("{}: not a JSON object", path.display()))?;
+    obj.insert(
+        "architectures".into(),
+        serde_json::json!(["BertForSequenceClassification"]),
+    );
+    obj.insert("problem_type".into(), "single_label_classification".into());
+    let mut text = serde_json::to_string_pretty(&json)?;
+    text.push('\n');
+    write_file(&a.out_dir.join(CONFIG_FILE), text.as_bytes())?;
+    save_safetensors(
+        &a.out_dir.join(WEIGHTS_FILE),
+        &dnalm_model::weights::state_dict(&f.model),
+    )?;
+    for (name, text) in tok.hf_files(f.config.max_position_embeddings) {
+        write_file(&a.out_dir.join(name), text.as_bytes())?;
+    }
+    if let Some(n) = a.sample {
+        let len = 120.min(f.config.max_position_embeddings);
+        let seqs = random_sequences(n.max(1), len, a.seed);
+        let batch = frame(tok, &seqs, f.config.max_position_embeddings)?;
+        f.model.check_input(&batch)?;
+        let model = dnalm_train::classify::eval_model(&f.model);
+        let logits = model.forward(&DeviceBatch::new(&batch, device), &batch.attention_mask);
+        save_logits_sample(
+            &a.out_dir.join("dnalm_sample.safetensors"),
+            &batch.input_ids,
+            &batch.attention_mask,
+            &HostTensor::from_tensor(logits),
+        )?;
+    }
+    info!(
+        "exported the classifier {} ({} labels: {}) with {} to {} as BertForSequenceClassification",
+        what,
+        f.labels.len(),
+        f.labels.join(", "),
         tok_path.display(),
         a.out_dir.display()
     );

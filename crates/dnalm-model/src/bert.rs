@@ -334,11 +334,35 @@ pub struct EncoderOutput {
     pub attentions: Vec<Tensor<4>>,
 }
 
-/// The BERT body (HF `BertModel` without the pooler).
+/// HF's `BertPooler`: a dense layer and tanh on the first token's state.
+/// Only a sequence classifier has one (`bert.pooler.dense.*`).
+#[derive(Module, Debug)]
+pub struct Pooler {
+    pub dense: Linear,
+}
+
+impl Pooler {
+    pub fn new(c: &BertConfig, device: &Device) -> Self {
+        Self {
+            dense: Linear::new(c.hidden_size, c.hidden_size, c.initializer_range, device),
+        }
+    }
+
+    /// `[B, T, H]` token states to `[B, H]`: tanh(dense(state of token 0)).
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let [b, _, h] = x.dims();
+        let first = x.slice([0..b, 0..1, 0..h]).reshape([b, h]);
+        burn::tensor::activation::tanh(self.dense.forward(first))
+    }
+}
+
+/// The BERT body (HF `BertModel`); the pooler is there only in a sequence
+/// classifier that has one, and [`BertModel::forward`] does not run it.
 #[derive(Module, Debug)]
 pub struct BertModel {
     pub embeddings: Embeddings,
     pub encoder: Encoder,
+    pub pooler: Option<Pooler>,
 }
 
 impl BertModel {
@@ -350,6 +374,7 @@ impl BertModel {
                     .map(|_| Layer::new(c, device))
                     .collect(),
             },
+            pooler: None,
         }
     }
 

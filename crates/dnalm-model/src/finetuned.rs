@@ -6,9 +6,12 @@
 //! its own: `dnalm promoter scan` (and any later task) loads the trained
 //! classifier without the training data or the pre-trained run.
 //!
-//! dnalm's classifier reads the [CLS] state (or the mean) directly, without
-//! HF's pooler layer, so `transformers` would load this folder with a fresh
-//! pooler: the weights are HF-named for inspection, not for a drop-in run.
+//! A [CLS] classifier has HF's pooler (`bert.pooler.dense.*`, dense + tanh)
+//! and `dnalm export-hf` turns its folder into one that `transformers`'
+//! `BertForSequenceClassification` runs with the same probabilities. Folders
+//! saved before the pooler (and mean-pooled or LSTM classifiers) still load
+//! here; they read the pooled state without a pooler, which `transformers`
+//! has no class for.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +23,9 @@ use crate::error::{ModelError, Result};
 use crate::heads::{BertForSequenceClassification, Pooling};
 use crate::pretrained::{CONFIG_FILE, WEIGHTS_FILE};
 use crate::weights::{self, load_safetensors, normalise_names, save_safetensors, write_atomic};
+
+/// The pooler's weight: its presence says a folder's classifier has one.
+pub const POOLER_WEIGHT: &str = "bert.pooler.dense.weight";
 
 /// A classifier read from (or about to be written to) a folder.
 #[derive(Debug)]
@@ -112,7 +118,11 @@ pub fn load_classifier(dir: &Path, device: &Device) -> Result<Finetuned> {
     };
     let (tensors, _) = load_safetensors(&weights_path)?;
     let tensors = normalise_names(tensors);
-    let fresh = BertForSequenceClassification::new(&config, n, pooling, device);
+    let mut fresh = BertForSequenceClassification::new(&config, n, pooling, device);
+    if !tensors.contains_key(POOLER_WEIGHT) {
+        // Saved before classifiers had HF's pooler: they read [CLS] as is.
+        fresh.bert.pooler = None;
+    }
     let (model, _) = weights::load_state_dict(fresh, &tensors, &weights_path)?;
     Ok(Finetuned {
         config,
@@ -159,6 +169,10 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap())
                 .unwrap();
         assert_eq!(cfg["id2label"]["1"], "promoter");
+        let (saved, _) = load_safetensors(&dir.path().join(WEIGHTS_FILE)).unwrap();
+        for name in [POOLER_WEIGHT, "bert.pooler.dense.bias", "classifier.weight"] {
+            assert!(saved.contains_key(name), "{name}");
+        }
         assert_eq!(cfg["architectures"][0], "BertForSequenceClassification");
         // A masked-LM folder is not a classifier.
         std::fs::write(dir.path().join(CONFIG_FILE), config.to_json()).unwrap();
@@ -166,5 +180,50 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("num_labels"), "{err}");
+    }
+
+    /// A folder saved before classifiers had the pooler loads without one
+    /// and reads [CLS] as is; the pooler changes the logits when present.
+    #[test]
+    fn classifier_without_pooler_reads_cls_directly() {
+        let device = crate::device(crate::Backend::Cpu).unwrap();
+        let config = BertConfig::preset("tiny", Some(12)).unwrap();
+        let model = crate::seeded(6, || {
+            BertForSequenceClassification::new(&config, 2, Pooling::Cls, &device)
+        });
+        assert!(model.bert.pooler.is_some());
+        let dir = tempfile::tempdir().unwrap();
+        let labels = vec!["a".to_string(), "b".to_string()];
+        save_classifier(dir.path(), &config, &model, &labels).unwrap();
+        let path = dir.path().join(WEIGHTS_FILE);
+        let (mut tensors, _) = load_safetensors(&path).unwrap();
+        tensors.retain(|k, _| !k.starts_with("bert.pooler."));
+        save_safetensors(&path, &tensors).unwrap();
+        let old = load_classifier(dir.path(), &device).unwrap();
+        assert!(old.model.bert.pooler.is_none());
+        let batch = BatchInput::unpadded(vec![2, 7, 8, 9, 3], 1, 5);
+        let db = DeviceBatch::new(&batch, &device);
+        let logits = |m: &BertForSequenceClassification| -> Vec<f32> {
+            m.forward(&db, &batch.attention_mask)
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        let cls = old
+            .model
+            .token_states(&db)
+            .slice([0..1, 0..1, 0..128])
+            .reshape([1, 128]);
+        let want: Vec<f32> = old
+            .model
+            .classifier
+            .forward(cls)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(logits(&old.model), want);
+        assert_ne!(logits(&model), want);
     }
 }

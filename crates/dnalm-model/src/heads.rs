@@ -7,7 +7,7 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::bert::{BatchInput, BertModel, DeviceBatch, EncoderOutput, Want};
+use crate::bert::{BatchInput, BertModel, DeviceBatch, EncoderOutput, Pooler, Want};
 use crate::config::BertConfig;
 use crate::error::{ModelError, Result};
 use crate::layers::{Activation, LayerNorm, Linear};
@@ -265,9 +265,14 @@ pub struct BertForSequenceClassification {
 }
 
 impl BertForSequenceClassification {
+    /// A fresh classifier; [CLS] pooling gets HF's pooler (dense + tanh).
     pub fn new(config: &BertConfig, num_labels: usize, pooling: Pooling, device: &Device) -> Self {
+        let mut bert = BertModel::new(config, device);
+        if pooling == Pooling::Cls {
+            bert.pooler = Some(Pooler::new(config, device));
+        }
         Self {
-            bert: BertModel::new(config, device),
+            bert,
             lstm: (config.dnalm_lstm_layers > 0)
                 .then(|| Lstm::new(config.hidden_size, config.dnalm_lstm_layers, device)),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
@@ -287,7 +292,8 @@ impl BertForSequenceClassification {
     }
 
     /// Start from a pre-trained masked-LM model's body (the head is dropped)
-    /// and a new classifier drawn with `seed` ([`crate::seeded`]).
+    /// and a new classifier (and, for [CLS] pooling, a new pooler unless the
+    /// body has one) drawn with `seed` ([`crate::seeded`]).
     pub fn from_pretrained(
         mlm: BertForMaskedLm,
         config: &BertConfig,
@@ -296,9 +302,18 @@ impl BertForSequenceClassification {
         seed: u64,
         device: &Device,
     ) -> Self {
-        let classifier = crate::seeded(seed, || Self::classifier(config, num_labels, device));
+        let (pooler, classifier) = crate::seeded(seed, || {
+            (
+                (pooling == Pooling::Cls).then(|| Pooler::new(config, device)),
+                Self::classifier(config, num_labels, device),
+            )
+        });
+        let mut bert = mlm.bert;
+        if bert.pooler.is_none() {
+            bert.pooler = pooler;
+        }
         Self {
-            bert: mlm.bert,
+            bert,
             lstm: mlm.lstm,
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
             classifier,
@@ -321,8 +336,14 @@ impl BertForSequenceClassification {
     }
 
     /// Pooled vectors `[B, H]`; `attention_mask` is the host mask of `batch`.
+    /// [CLS] pooling goes through the pooler when the model has one (as HF's
+    /// `BertForSequenceClassification`); older classifiers read [CLS] as is.
     pub fn pooled(&self, batch: &DeviceBatch, attention_mask: &[i64]) -> Tensor<2> {
-        pool(self.token_states(batch), attention_mask, self.pooling)
+        let states = self.token_states(batch);
+        match (&self.bert.pooler, self.pooling) {
+            (Some(pooler), Pooling::Cls) => pooler.forward(states),
+            _ => pool(states, attention_mask, self.pooling),
+        }
     }
 
     /// Class logits `[B, num_labels]`.

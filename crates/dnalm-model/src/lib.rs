@@ -35,7 +35,7 @@ pub mod predictors;
 pub mod pretrained;
 pub mod weights;
 
-pub use bert::{BatchInput, BertModel, DeviceBatch, EncoderOutput, Want};
+pub use bert::{BatchInput, BertModel, DeviceBatch, EncoderOutput, Pooler, Want};
 pub use config::{BertConfig, PRESETS};
 pub use error::{ModelError, Result};
 pub use heads::{BertForMaskedLm, BertForSequenceClassification, MlmOutput, Pooling, IGNORE_LABEL};

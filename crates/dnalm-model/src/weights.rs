@@ -300,8 +300,9 @@ pub fn to_safetensors_bytes(tensors: &StateDict) -> Result<Vec<u8>> {
 }
 
 /// A parity sample: token ids and masks (`I64`, `[B, T]`) with the logits a
-/// model gave for them (`F32`, `[B, T, V]`), for checking an export in
-/// Python (`scripts/hf_load_check.py`). Written atomically.
+/// model gave for them (`F32`: `[B, T, V]` from a masked LM, `[B, labels]`
+/// from a sequence classifier), for checking an export in Python
+/// (`scripts/hf_load_check.py`). Written atomically.
 pub fn save_logits_sample(
     path: &Path,
     input_ids: &[i64],
@@ -309,10 +310,13 @@ pub fn save_logits_sample(
     logits: &HostTensor,
 ) -> Result<()> {
     let shape = logits.shape.clone();
-    if shape.len() != 3
-        || shape[0] * shape[1] != input_ids.len()
-        || input_ids.len() != attention_mask.len()
-    {
+    let rows = shape.first().copied().unwrap_or(0);
+    let fits = match shape.len() {
+        3 => shape[0] * shape[1] == input_ids.len(),
+        2 => rows > 0 && input_ids.len().is_multiple_of(rows),
+        _ => false,
+    };
+    if !fits || input_ids.len() != attention_mask.len() {
         return Err(ModelError::Input(format!(
             "sample of {} ids and {} mask values does not fit logits {:?}",
             input_ids.len(),
@@ -326,7 +330,7 @@ pub fn save_logits_sample(
         i64_bytes(attention_mask),
         f32_bytes(&logits.data),
     );
-    let bt = vec![shape[0], shape[1]];
+    let bt = vec![rows, input_ids.len() / rows];
     let views = vec![
         (
             "attention_mask".to_string(),
