@@ -11,6 +11,7 @@ use dnalm_tasks::promoter::data::{
     SyntheticKind,
 };
 use dnalm_tasks::promoter::fit::FitConfig;
+use dnalm_tasks::promoter::genomic::add_to_positives;
 use dnalm_tasks::promoter::loaders::{check_classes, read_labelled, LabelledRow};
 use dnalm_tasks::promoter::report::{metric_index, write_report, Aggregate, ReportHeader};
 use dnalm_tasks::promoter::saved::{
@@ -77,7 +78,7 @@ pub fn write_data(a: &PromoterDataArgs) -> Result<DataSummary> {
             };
             build_from_genome(genome, &tss, &spec)?
         }
-        (None, None, Some(p)) => {
+        (genome, tss, Some(p)) => {
             let rows = read_labelled(p)?;
             let pos: Vec<Vec<u8>> = rows
                 .into_iter()
@@ -87,8 +88,31 @@ pub fn write_data(a: &PromoterDataArgs) -> Result<DataSummary> {
             if pos.is_empty() {
                 bail!("{}: no positive (label 1) row", show_path(p));
             }
-            build_from_positives(&pos, kind, a.seed)
+            let (rows, mut summary) = build_from_positives(&pos, kind, a.seed);
+            match genome {
+                Some(_) if a.genomic_negatives == 0 => {
+                    bail!("--genome with --positives is only read for --genomic-negatives N")
+                }
+                Some(g) => {
+                    let tss = tss
+                        .as_deref()
+                        .map(read_tss)
+                        .transpose()?
+                        .unwrap_or_default();
+                    let spec = PromoterSpec {
+                        genomic_negatives: a.genomic_negatives,
+                        tss_margin: a.tss_margin,
+                        gc_match: a.gc_match,
+                        seed: a.seed,
+                        ..PromoterSpec::default()
+                    };
+                    let rows = add_to_positives(rows, &mut summary, g, &tss, &spec)?;
+                    (rows, summary)
+                }
+                None => (rows, summary),
+            }
         }
+        (Some(_), None, None) => bail!("--genome needs --tss (or --positives)"),
         _ => bail!("give --genome with --tss, or --positives"),
     };
     log_summary(&summary);

@@ -162,6 +162,71 @@ fn data_train_scan_end_to_end() {
         .success();
     assert_eq!(read(&d.join("prom.csv")), read(&d.join("again.csv")));
 
+    // Published positives + genomic negatives from a genome, away from its TSSs.
+    let data = |extra: &[&str]| {
+        let mut cmd = dnalm_q();
+        cmd.current_dir(d)
+            .args([
+                "promoter",
+                "data",
+                "--positives",
+                "prom.csv",
+                "--genome",
+                "g.fa",
+            ])
+            .args(extra);
+        cmd.assert()
+    };
+    data(&[
+        "--tss",
+        "tss.bed",
+        "--genomic-negatives",
+        "2",
+        "-o",
+        "mixed.csv",
+    ])
+    .success();
+    let mixed = csv_rows(&d.join("mixed.csv"));
+    assert_eq!(mixed.len(), 4 * n);
+    let tsss: Vec<(String, u64)> = read(&d.join("tss.bed"))
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[1].parse().unwrap())
+        })
+        .collect();
+    let genomic: Vec<&Vec<String>> = mixed.iter().filter(|r| r[3] == "genomic").collect();
+    assert_eq!(genomic.len(), 2 * n);
+    for r in &genomic {
+        assert_eq!(r[1], "0");
+        let (start, end): (u64, u64) = (r[5].parse().unwrap(), r[6].parse().unwrap());
+        assert_eq!(end - start, 300);
+        for (c, t) in &tsss {
+            assert!(
+                c != &r[4] || end + 1_000 <= *t || start > t + 1_000,
+                "{r:?} near {c}:{t}"
+            );
+        }
+    }
+    // Each positive is followed by its synthetic and then its genomic negatives.
+    for g in mixed.chunks(4) {
+        assert_eq!(g[0][1], "1");
+        assert!(g.iter().all(|r| r[2] == g[0][2]), "{g:?}");
+    }
+    let mut cmd = dnalm_q();
+    cmd.current_dir(d).args([
+        "promoter",
+        "data",
+        "--positives",
+        "prom.csv",
+        "--genome",
+        "g.fa",
+        "-o",
+        "never.csv",
+    ]);
+    assert_fails(&mut cmd, "promoter data", &["--genomic-negatives"]);
+    assert_absent(&d.join("never.csv"));
+
     pretrain(d);
     dnalm_q()
         .current_dir(d)
@@ -235,6 +300,41 @@ fn data_train_scan_end_to_end() {
     ] {
         assert!(clf.join(f).is_file(), "{f}");
     }
+    // The classifier exports as transformers' BertForSequenceClassification,
+    // pooler and classifier included (scripts/model_parity.sh runs it there).
+    dnalm_q()
+        .current_dir(d)
+        .args([
+            "export-hf",
+            "out/classifier",
+            "--out-dir",
+            "hf-clf",
+            "--sample",
+            "2",
+        ])
+        .assert()
+        .success();
+    let cfg: serde_json::Value =
+        serde_json::from_str(&read(&d.join("hf-clf/config.json"))).unwrap();
+    assert_eq!(cfg["architectures"][0], "BertForSequenceClassification");
+    assert_eq!(cfg["num_labels"], 2);
+    let out = dnalm_q()
+        .current_dir(d)
+        .args(["inspect", "hf-clf/model.safetensors"])
+        .assert()
+        .success();
+    let tensors = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for name in [
+        "bert.pooler.dense.weight",
+        "bert.pooler.dense.bias",
+        "classifier.weight",
+        "classifier.bias",
+    ] {
+        assert!(tensors.contains(name), "{name} not in\n{tensors}");
+    }
+    assert!(!tensors.contains("cls.predictions"), "{tensors}");
+    assert!(d.join("hf-clf/dnalm_sample.safetensors").is_file());
+
     // Every trained predictor is saved; encoder encodings carry their encoder.
     for e in ["one-hot", "pre-trained", "fine-tuned"] {
         for p in ["cnn", "cnn-dense"] {
@@ -416,8 +516,25 @@ fn data_train_scan_end_to_end() {
         );
         assert_absent(&d.join(out));
     }
-    // Bad labels, lengths and classes.
-    let cases: [(&str, String, &[&str]); 3] = [
+    // Bad labels, lengths and classes; rows that all overlap (one group).
+    let mut rng = Rng::new(5);
+    let long: Vec<u8> = (0..700).map(|_| b"ACGT"[rng.below(4) as usize]).collect();
+    let overlapping: String = std::iter::once("sequence,label\n".to_string())
+        .chain((0..40).map(|i| {
+            let w = std::str::from_utf8(&long[i * 10..i * 10 + 300]).unwrap();
+            format!("{w},{}\n", i % 2)
+        }))
+        .collect();
+    let cases: [(&str, String, &[&str]); 4] = [
+        (
+            "overlap.csv",
+            overlapping,
+            &[
+                "overlap.csv",
+                "40 of its 40 rows form one group",
+                "--valid and --test",
+            ],
+        ),
         (
             "labels.csv",
             format!(

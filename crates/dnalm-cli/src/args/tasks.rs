@@ -129,7 +129,9 @@ pub enum PromoterCommand {
       dnalm promoter data --genome hg38.fa.gz --tss epdnew.bed -o prom.csv\n  \
       dnalm promoter data --genome chr2.fa --tss tss.tsv --non-tata permutation --seed 7 -o prom.csv\n  \
       dnalm promoter data --genome hg38.fa.gz --tss epdnew.bed --genomic-negatives 2 --gc-match -o scan-train.csv\n  \
-      dnalm promoter data --positives hs_pos_TATA.txt.gz -o tata.csv\n\n\
+      dnalm promoter data --positives hs_pos_TATA.txt.gz -o tata.csv\n  \
+      dnalm promoter data --positives gena.csv.gz --non-tata permutation --genome chr2.fa.gz --tss tss.bed \\\n    \
+      --genomic-negatives 2 -o scan-train.csv\n\n\
       Positives: 249 bases upstream of the TSS, the TSS, 50 bases downstream (300 bp), reverse-\n\
       complemented on the - strand. TSS files: BED6 (.bed; TSS = start on +, end-1 on -) or a TSV\n\
       with a chrom, tss (0-based) and strand header. A positive with a TATA box (TATAWAW in\n\
@@ -137,7 +139,9 @@ pub enum PromoterCommand {
       offset (+ strand); others get a synthetic negative (--non-tata: substitution = keep 8 of\n\
       20 parts, replace 12 with random bases; permutation = shuffle 12 of 20 parts).\n\
       --genomic-negatives N adds N random genomic windows per positive (kind genomic), both\n\
-      strands, at least --tss-margin bases from every TSS, GC-matched with --gc-match. Output CSV:\n\
+      strands, at least --tss-margin bases from every TSS, GC-matched with --gc-match; with\n\
+      --positives they come from every record of --genome, away from the TSSs of --tss if given.\n\
+      Output CSV:\n\
       sequence,label,group,kind,chrom,start,end,strand; a group holds a positive, its negative and\n\
       every positive overlapping it or with the same sequence.")]
     Data(PromoterDataArgs),
@@ -199,12 +203,14 @@ pub enum NonTataChoice {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["genome", "positives"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).multiple(true).args(["genome", "positives"])))]
 pub struct PromoterDataArgs {
-    /// Genome FASTA (plain or gzip) holding the TSS chromosomes.
-    #[arg(long, requires = "tss", conflicts_with = "positives")]
+    /// Genome FASTA (plain or gzip) holding the TSS chromosomes; with --positives, where
+    /// --genomic-negatives are drawn.
+    #[arg(long)]
     pub genome: Option<PathBuf>,
-    /// TSS list: BED6 (.bed) or TSV with chrom, tss, strand header.
+    /// TSS list: BED6 (.bed) or TSV with chrom, tss, strand header; with --positives, the TSSs
+    /// genomic negatives keep away from.
     #[arg(long, requires = "genome")]
     pub tss: Option<PathBuf>,
     /// Positives only (one sequence per line, or any labelled file's label-1 rows): synthetic negatives.

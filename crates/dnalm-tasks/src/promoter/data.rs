@@ -523,7 +523,8 @@ pub fn build_from_genome(
         .keys()
         .map(|(c, s, st)| (c.to_string(), *s, *st))
         .collect();
-    let genomic = super::genomic::genomic_negatives(&chroms, tss, &pos, spec, &taken, &mut rng)?;
+    let genomic =
+        super::genomic::genomic_negatives(&chroms, tss, &pos, spec, len, &taken, &mut rng)?;
     summary.gc_fallbacks = genomic.gc_fallbacks;
     for r in genomic.rows.iter().flatten() {
         *counts.entry(r.kind.clone()).or_default() += 1;

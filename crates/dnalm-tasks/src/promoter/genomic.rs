@@ -4,12 +4,13 @@
 //! (within 0.05), so a model learns "promoter or genome".
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use dnalm_seq::Strand;
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::data::{window, PromoterRow, PromoterSpec, Tss};
+use super::data::{window, DataSummary, PromoterRow, PromoterSpec, Tss};
 use crate::error::{Result, TaskError};
 
 /// GC share of a sequence.
@@ -26,14 +27,15 @@ pub struct Genomic {
     pub gc_fallbacks: usize,
 }
 
-/// Draw `spec.genomic_negatives` genomic negatives for each positive of
-/// `pos` from `chroms`, never a window in `taken` (chrom, start, strand)
+/// Draw `spec.genomic_negatives` genomic negatives of `len` bases for each
+/// positive of `pos` from `chroms`, never a window in `taken` (chrom, start, strand)
 /// nor one drawn before. Each keeps its positive's group.
 pub fn genomic_negatives(
     chroms: &HashMap<String, Vec<u8>>,
     tss: &[Tss],
     pos: &[PromoterRow],
     spec: &PromoterSpec,
+    len: u64,
     taken: &[(String, u64, Strand)],
     rng: &mut ChaCha8Rng,
 ) -> Result<Genomic> {
@@ -44,7 +46,6 @@ pub fn genomic_negatives(
     if spec.genomic_negatives == 0 {
         return Ok(out);
     }
-    let len = spec.len() as u64;
     let mut used: HashSet<(String, u64, Strand)> = taken.iter().cloned().collect();
     let mut near: HashMap<&str, Vec<(u64, u64)>> = HashMap::new();
     for t in tss {
@@ -142,11 +143,67 @@ pub fn genomic_negatives(
     Ok(out)
 }
 
+/// Genomic negatives for rows made from positives alone
+/// ([`super::data::build_from_positives`]): `spec.genomic_negatives` windows
+/// of every record of `genome` per positive, at least `spec.tss_margin` bases
+/// from each TSS of `tss`, each placed after its positive's pair and given
+/// its group. The windows have the positives' length, which must be one.
+pub fn add_to_positives(
+    rows: Vec<PromoterRow>,
+    summary: &mut DataSummary,
+    genome: &Path,
+    tss: &[Tss],
+    spec: &PromoterSpec,
+) -> Result<Vec<PromoterRow>> {
+    let pos: Vec<PromoterRow> = rows.iter().filter(|r| r.label == 1).cloned().collect();
+    let Some(first) = pos.first() else {
+        return Ok(rows);
+    };
+    let len = first.sequence.len();
+    if let Some((i, r)) = pos
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.sequence.len() != len)
+    {
+        return Err(TaskError::Data(format!(
+            "positive {} has {} bases, the first has {len}: genomic negatives need one length",
+            i + 1,
+            r.sequence.len()
+        )));
+    }
+    let mut chroms = HashMap::new();
+    for rec in dnalm_seq::FastxReader::open(genome)? {
+        let rec = rec?;
+        chroms.insert(rec.id, rec.seq);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ GENOMIC_STREAM);
+    let genomic = genomic_negatives(&chroms, tss, &pos, spec, len as u64, &[], &mut rng)?;
+    summary.gc_fallbacks = genomic.gc_fallbacks;
+    let n: usize = genomic.rows.iter().map(Vec::len).sum();
+    summary.negatives_by_kind.push(("genomic".into(), n));
+    summary.negatives_by_kind.sort();
+    let mut extra = genomic.rows.into_iter();
+    let mut out = Vec::with_capacity(rows.len() + n);
+    let mut pending: Vec<PromoterRow> = Vec::new();
+    for r in rows {
+        if r.label == 1 {
+            out.append(&mut pending);
+            pending = extra.next().unwrap_or_default();
+        }
+        out.push(r);
+    }
+    out.append(&mut pending);
+    Ok(out)
+}
+
+/// Seed stream of the genomic draws after a positives-only build (kept
+/// apart from the synthetic negatives' stream of the same seed).
+const GENOMIC_STREAM: u64 = 0x6e6f_6d69_6367;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::promoter::data::build_from_genome;
-    use rand::SeedableRng;
 
     /// Genomic negatives keep their distance from every TSS, match the GC
     /// content of their positive when asked, and follow the seed.

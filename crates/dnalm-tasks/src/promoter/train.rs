@@ -290,6 +290,23 @@ pub fn run(
     let explicit: Option<Vec<u64>> = rows.iter().map(|r| r.group).collect();
     let groups = group_rows(&seqs, explicit.as_deref());
     let n_groups = groups.iter().max().map_or(0, |m| m + 1);
+    if data.test.is_none() || data.valid.is_none() {
+        // A group split holds out whole groups: one giant group leaves
+        // nothing to train on (or nothing to test).
+        let mut sizes = vec![0usize; n_groups];
+        for &g in &groups[..n_train_file] {
+            sizes[g] += 1;
+        }
+        let largest = sizes.iter().copied().max().unwrap_or(0);
+        if largest * 2 > n_train_file {
+            return Err(TaskError::Data(format!(
+                "{train_name}: {largest} of its {n_train_file} rows form one group (rows joined by \
+                 the group column or by a shared 50-mer on either strand, such as overlapping \
+                 genomic windows), so a group split cannot hold out a test or validation part: \
+                 give --valid and --test files"
+            )));
+        }
+    }
     let mut train_side: Vec<usize> = (0..n_train_file).collect();
     if spec.max_rows > 0 && spec.max_rows < train_side.len() {
         let f = spec.max_rows as f64 / train_side.len() as f64;
