@@ -19,7 +19,7 @@ use dnalm_tasks::promoter::saved::{
 };
 use dnalm_tasks::promoter::scan::{centre_bin, merge_calls, scan_fasta, ScanSpec};
 use dnalm_tasks::promoter::train::{run, DataSets, Encoding, Event, TrainSpec};
-use dnalm_tasks::promoter::truth::{compare, tsv_header, tsv_rows};
+use dnalm_tasks::promoter::truth::{compare, pr_curve, scanned_truth, tsv_header, tsv_rows};
 use dnalm_tokenizers::AnyTokenizer;
 use dnalm_train::classify::ClassifyConfig;
 use tracing::info;
@@ -552,6 +552,12 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
         a.stride
     );
     let mut calls = merge_calls(&windows, threshold);
+    // Every call at the threshold, for the precision-recall curves.
+    let all_calls = if a.truth.is_empty() {
+        Vec::new()
+    } else {
+        calls.clone()
+    };
     if a.max_calls_per_mb > 0.0 {
         let keep = (a.max_calls_per_mb * stats.bases as f64 / 1e6).floor() as usize;
         if calls.len() > keep {
@@ -628,6 +634,14 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
         }
         write_file(&a.out_dir.join("truth.tsv"), tsv.as_bytes())?;
         print!("{tsv}");
+        write_pr_curves(
+            &a.out_dir,
+            &all_calls,
+            &windows,
+            &truth,
+            &a.truth,
+            a.truth_distance,
+        )?;
     }
     let n_hit = windows.iter().filter(|w| w.prob >= threshold).count();
     let run = serde_json::json!({
@@ -658,5 +672,52 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
         calls.len(),
         a.out_dir.display()
     );
+    Ok(())
+}
+
+/// `pr.tsv` and `pr.svg`: precision and TSS recall of the best k calls at
+/// the scan's threshold, for every k and truth file.
+fn write_pr_curves(
+    out: &std::path::Path,
+    calls: &[dnalm_tasks::promoter::scan::Call],
+    windows: &[dnalm_tasks::promoter::scan::ScoredWindow],
+    truth: &[Vec<dnalm_tasks::promoter::data::Tss>],
+    paths: &[std::path::PathBuf],
+    distance: u64,
+) -> Result<()> {
+    let mut tsv = format!(
+        "truth\tcalls\tmin_score\tcalls_per_mb\ttss_recall_{distance}\tprecision_{distance}\n"
+    );
+    let mut series = Vec::new();
+    for (tss, path) in truth.iter().zip(paths) {
+        let (near, scanned) = scanned_truth(windows, tss);
+        let curve = pr_curve(calls, &near, distance, scanned);
+        let name = show_path(path);
+        for p in &curve {
+            tsv.push_str(&format!(
+                "{name}\t{}\t{:.4}\t{:.3}\t{:.4}\t{:.4}\n",
+                p.calls, p.score, p.calls_per_mb, p.recall, p.precision
+            ));
+        }
+        // At most ~500 points per series in the plot (the TSV has them all).
+        let step = curve.len().div_ceil(500).max(1);
+        let pts: Vec<(f64, f64)> = curve
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % step == 0 || *i + 1 == curve.len())
+            .map(|(_, p)| (p.recall, p.precision))
+            .collect();
+        series.push((name, pts));
+    }
+    write_file(&out.join("pr.tsv"), tsv.as_bytes())?;
+    if series.iter().any(|(_, p)| !p.is_empty()) {
+        dnalm_tokenizers::plot::line_chart_svg(
+            &out.join("pr.svg"),
+            &format!("promoter calls vs TSSs (within {distance} nt)"),
+            "TSS recall",
+            "precision of calls",
+            &series,
+        )?;
+    }
     Ok(())
 }

@@ -469,6 +469,14 @@ fn data_train_scan_end_to_end() {
         "{truth}"
     );
     assert!(lines[2].starts_with("tss.bed\trandom (mean of 1000)\t4.00\t50.125\t"));
+    // The precision-recall curve ranks the same calls: all 4 find every TSS.
+    let pr = read(&d.join("scan/pr.tsv"));
+    let rows: Vec<&str> = pr.lines().collect();
+    assert_eq!(rows.len(), 5, "{pr}");
+    assert!(rows[0].starts_with("truth\tcalls\tmin_score\tcalls_per_mb\ttss_recall_250"));
+    assert!(rows[4].starts_with("tss.bed\t4\t"), "{pr}");
+    assert!(rows[4].ends_with("\t50.125\t1.0000\t1.0000"), "{pr}");
+    assert!(d.join("scan/pr.svg").is_file());
 
     // Bad input: a tokenizer whose vocabulary is not the model's.
     assert_fails(

@@ -182,7 +182,9 @@ pub enum PromoterCommand {
       With --truth (TSSs as BED6 or TSV, like `promoter data --tss`; repeatable), truth.tsv (also\n\
       on stdout) counts, per truth file, the TSSs within --truth-distance of a call (either strand, and same strand), the\n\
       calls near a TSS and calls per Mb, beside the means for the same calls placed at random\n\
-      (same lengths and strands, at scored window starts; --truth-rounds rounds, seeded).")]
+      (same lengths and strands, at scored window starts; --truth-rounds rounds, seeded), and\n\
+      pr.tsv / pr.svg the precision (calls near a TSS) and TSS recall of the best k calls at the\n\
+      threshold, for every k, with the calls per Mb each k means.")]
     Scan(PromoterScanArgs),
     /// Score sequences with a saved predictor or classifier: a TSV of probabilities and calls.
     #[command(after_help = "Examples:\n  \

@@ -66,17 +66,10 @@ fn counts(calls: &[Call], tss: &[&Tss], distance: u64, scanned: u64) -> TruthCou
     }
 }
 
-/// Compare `calls` with `truth`. `windows` are the scored windows of the
-/// scan: their union on the plus strand is the scanned sequence, and random
-/// calls start where a scored window starts.
-pub fn compare(
-    calls: &[Call],
-    windows: &[ScoredWindow],
-    truth: &[Tss],
-    distance: u64,
-    rounds: usize,
-    seed: u64,
-) -> TruthReport {
+/// The TSSs of `truth` inside the scanned span of their record (a
+/// `--region` scan covers part of a record only), and the scanned bases:
+/// the union of the plus-strand windows, per record.
+pub fn scanned_truth<'a>(windows: &[ScoredWindow], truth: &'a [Tss]) -> (Vec<&'a Tss>, u64) {
     let plus: Vec<&ScoredWindow> = windows
         .iter()
         .filter(|w| w.strand != Strand::Minus)
@@ -115,6 +108,90 @@ pub fn compare(
                 .is_some_and(|&(s, e)| t.pos >= s && t.pos < e)
         })
         .collect();
+    (tss, scanned)
+}
+
+/// One point of a precision-recall curve over ranked calls.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PrPoint {
+    /// The calls kept: the best `calls` by score.
+    pub calls: usize,
+    /// The lowest score among them.
+    pub score: f64,
+    pub calls_per_mb: f64,
+    /// Share of the TSSs within the distance of a kept call (either strand).
+    pub recall: f64,
+    /// Share of the kept calls within the distance of a TSS.
+    pub precision: f64,
+}
+
+/// Precision and recall of the best k calls (by score; ties in call
+/// order) for every k: how a call rate trades recall for precision. `tss`
+/// and `scanned` come from [`scanned_truth`].
+pub fn pr_curve(calls: &[Call], tss: &[&Tss], distance: u64, scanned: u64) -> Vec<PrPoint> {
+    let mut by_chrom: std::collections::HashMap<&str, Vec<(u64, usize)>> =
+        std::collections::HashMap::new();
+    for (i, t) in tss.iter().enumerate() {
+        by_chrom
+            .entry(t.chrom.as_str())
+            .or_default()
+            .push((t.pos, i));
+    }
+    for v in by_chrom.values_mut() {
+        v.sort_unstable();
+    }
+    let mut order: Vec<usize> = (0..calls.len()).collect();
+    order.sort_by(|&a, &b| calls[b].best.total_cmp(&calls[a].best).then(a.cmp(&b)));
+    let mut found = vec![false; tss.len()];
+    let (mut hit_tss, mut good_calls) = (0usize, 0usize);
+    let mb = scanned as f64 / 1e6;
+    let mut out = Vec::with_capacity(calls.len());
+    for (k, &i) in order.iter().enumerate() {
+        let c = &calls[i];
+        let lo = c.start.saturating_sub(distance);
+        let hi = c.end + distance; // TSS positions in lo..hi are near
+        let mut near = false;
+        if let Some(v) = by_chrom.get(c.chrom.as_str()) {
+            let from = v.partition_point(|&(p, _)| p < lo);
+            for &(p, t) in &v[from..] {
+                if p >= hi {
+                    break;
+                }
+                near = true;
+                if !found[t] {
+                    found[t] = true;
+                    hit_tss += 1;
+                }
+            }
+        }
+        good_calls += near as usize;
+        out.push(PrPoint {
+            calls: k + 1,
+            score: c.best,
+            calls_per_mb: (k + 1) as f64 / mb,
+            recall: hit_tss as f64 / tss.len().max(1) as f64,
+            precision: good_calls as f64 / (k + 1) as f64,
+        });
+    }
+    out
+}
+
+/// Compare `calls` with `truth`. `windows` are the scored windows of the
+/// scan: their union on the plus strand is the scanned sequence, and random
+/// calls start where a scored window starts.
+pub fn compare(
+    calls: &[Call],
+    windows: &[ScoredWindow],
+    truth: &[Tss],
+    distance: u64,
+    rounds: usize,
+    seed: u64,
+) -> TruthReport {
+    let plus: Vec<&ScoredWindow> = windows
+        .iter()
+        .filter(|w| w.strand != Strand::Minus)
+        .collect();
+    let (tss, scanned) = scanned_truth(windows, truth);
     let scan = counts(calls, &tss, distance, scanned);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut sum = [0.0; 5];
@@ -255,6 +332,25 @@ mod tests {
         assert_eq!(r, compare(&calls, &windows, &truth, 250, 200, 7));
         assert!(tsv_header(250)
             .starts_with("truth\tcalls_from\tcalls\tcalls_per_mb\ttss\ttss_within_250\t"));
+        // Ranked by score: the call at 90,000 first (no TSS), then 1,000.
+        let mut ranked = calls.clone();
+        ranked[0].best = 0.8;
+        ranked[1].best = 0.7;
+        let (near, scanned) = scanned_truth(&windows, &truth);
+        let pr = pr_curve(&ranked, &near, 250, scanned);
+        let got: Vec<(usize, f64, f64, f64)> = pr
+            .iter()
+            .map(|p| (p.calls, p.score, p.recall, p.precision))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, 0.9, 0.0, 0.0),
+                (2, 0.8, 0.25, 0.5),
+                (3, 0.7, 0.5, 2.0 / 3.0)
+            ]
+        );
+        assert_eq!(pr[2].calls_per_mb, 3.0);
         let tsv = tsv_rows("t.bed", &r);
         assert!(
             tsv.starts_with("t.bed\tscan\t3.00\t3.000\t4\t2.00\t1.00\t2.00\n"),
