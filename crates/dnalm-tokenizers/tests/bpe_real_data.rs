@@ -1,6 +1,6 @@
 //! BPE on real human sequence from `../shared/data` (skips when absent):
 //! encoding reproduces the trainer's own segmentation, and the vocabulary
-//! facts the README reports hold.
+//! facts docs/results.md reports (section "Tokenizers") hold.
 
 use std::io::Read;
 use std::path::PathBuf;
