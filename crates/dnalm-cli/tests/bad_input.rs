@@ -421,6 +421,23 @@ fn missing_tokenizer_message_is_not_repeated() {
 }
 
 #[test]
+fn unreadable_model_config_message_is_not_repeated() {
+    // A model folder whose config.json is not text: the read fails with an
+    // OS-level I/O error, which must appear once after the path.
+    let d = tmp();
+    let m = d.path().join("m");
+    std::fs::create_dir(&m).unwrap();
+    write(&m.join("config.json"), b"\xff\xfe{}");
+    write(&m.join("model.safetensors"), b"");
+    let line = assert_fails(
+        dnalm_q().arg("inspect").arg(&m),
+        "inspect",
+        &["config.json", "valid UTF-8"],
+    );
+    assert_eq!(line.matches("valid UTF-8").count(), 1, "{line}");
+}
+
+#[test]
 fn vocab_txt_that_is_not_a_kmer_vocabulary() {
     let d = tmp();
     let v = write(&d.path().join("vocab.txt"), "hello\nworld\nfoo\n");
