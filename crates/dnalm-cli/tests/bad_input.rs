@@ -438,6 +438,26 @@ fn unreadable_model_config_message_is_not_repeated() {
 }
 
 #[test]
+fn ngram_order_beyond_the_baseline_is_an_error_before_any_work() {
+    let d = tmp();
+    let g = write(
+        &d.path().join("g.fa"),
+        format!(">c\n{}\n", Rng::new(5).dna(2000)),
+    );
+    let out = d.path().join("nk");
+    assert_fails(
+        dnalm_q()
+            .arg("nextkmer")
+            .arg(&g)
+            .args(["--ngram-order", "30", "--out-dir"])
+            .arg(&out),
+        "nextkmer",
+        &["--ngram-order", "30 bases", "24"],
+    );
+    assert_absent(&out);
+}
+
+#[test]
 fn vocab_txt_that_is_not_a_kmer_vocabulary() {
     let d = tmp();
     let v = write(&d.path().join("vocab.txt"), "hello\nworld\nfoo\n");
