@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BookError {
-    #[error("{path}: {source}")]
+    /// Displays the path; the I/O error is the `source` (printed by `{:#}`).
+    #[error("{path}")]
     Io {
         path: PathBuf,
+        #[source]
         source: std::io::Error,
     },
     /// Bad input data: the message names the file, line or record.
@@ -33,5 +35,29 @@ impl BookError {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What anyhow's `{:#}` prints: the error, then each source after ": ".
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut out = e.to_string();
+        let mut src = e.source();
+        while let Some(s) = src {
+            out.push_str(": ");
+            out.push_str(&s.to_string());
+            src = s.source();
+        }
+        out
+    }
+
+    #[test]
+    fn io_error_prints_the_os_message_once() {
+        let gone = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = BookError::io("m/config.json", gone);
+        assert_eq!(chain(&e), "m/config.json: gone");
     }
 }

@@ -486,7 +486,7 @@ pub struct NextkmerArgs {
     /// Genome block length of the position split.
     #[arg(long, default_value_t = 100_000)]
     pub block_len: u64,
-    /// Longest context of the n-gram baseline, in bases.
+    /// Longest context of the n-gram baseline, in bases (at most 24).
     #[arg(long, default_value_t = 12)]
     pub ngram_order: usize,
     /// The n-gram baseline backs off past contexts seen fewer times than this.

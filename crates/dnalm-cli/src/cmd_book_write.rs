@@ -64,12 +64,9 @@ fn selector(a: &BookWriteArgs) -> Result<RecordSelector> {
     )?)
 }
 
+/// A file, or stdin for `-` (an error when stdin is a terminal).
 fn open_fasta(path: &Path) -> Result<FastxReader> {
-    Ok(if path == Path::new("-") {
-        FastxReader::from_reader("<stdin>", std::io::stdin())?
-    } else {
-        FastxReader::open(path)?
-    })
+    Ok(FastxReader::open(path)?)
 }
 
 /// A first pass over the genome (a file, not stdin): the bases of the selected

@@ -41,6 +41,7 @@ pub fn run(a: NextkmerArgs) -> Result<()> {
             bail!("--k {k}: each k must be in 1..=6 (the label is the 6 bases after the input at most)");
         }
     }
+    dnalm_tasks::ngram::check_order(a.ngram_order).context("--ngram-order")?;
     if !(0.0 < a.test_fraction && a.test_fraction < 1.0) {
         bail!("--test-fraction {} must be in (0, 1)", a.test_fraction);
     }

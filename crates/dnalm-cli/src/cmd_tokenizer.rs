@@ -1,6 +1,6 @@
 //! `dnalm tokenizer train|encode|decode|stats|export`.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -321,6 +321,9 @@ pub fn decode(a: DecodeArgs) -> Result<()> {
     let path = a.input.clone().unwrap_or_else(|| PathBuf::from("-"));
     let shown = input::show_path(&path);
     let reader: Box<dyn BufRead> = if path == Path::new("-") {
+        if std::io::stdin().is_terminal() {
+            bail!("no input: give a file of token ids, or pipe token ids into stdin");
+        }
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(std::io::BufReader::new(

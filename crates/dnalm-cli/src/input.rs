@@ -40,7 +40,7 @@ pub fn show_path(path: &Path) -> String {
 
 fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     let raw: Box<dyn Read + Send> = if path == Path::new("-") {
-        Box::new(io::stdin())
+        Box::new(dnalm_seq::stdin_unless_terminal()?)
     } else {
         Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
     };

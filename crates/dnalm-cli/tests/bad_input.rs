@@ -421,6 +421,43 @@ fn missing_tokenizer_message_is_not_repeated() {
 }
 
 #[test]
+fn unreadable_model_config_message_is_not_repeated() {
+    // A model folder whose config.json is not text: the read fails with an
+    // OS-level I/O error, which must appear once after the path.
+    let d = tmp();
+    let m = d.path().join("m");
+    std::fs::create_dir(&m).unwrap();
+    write(&m.join("config.json"), b"\xff\xfe{}");
+    write(&m.join("model.safetensors"), b"");
+    let line = assert_fails(
+        dnalm_q().arg("inspect").arg(&m),
+        "inspect",
+        &["config.json", "valid UTF-8"],
+    );
+    assert_eq!(line.matches("valid UTF-8").count(), 1, "{line}");
+}
+
+#[test]
+fn ngram_order_beyond_the_baseline_is_an_error_before_any_work() {
+    let d = tmp();
+    let g = write(
+        &d.path().join("g.fa"),
+        format!(">c\n{}\n", Rng::new(5).dna(2000)),
+    );
+    let out = d.path().join("nk");
+    assert_fails(
+        dnalm_q()
+            .arg("nextkmer")
+            .arg(&g)
+            .args(["--ngram-order", "30", "--out-dir"])
+            .arg(&out),
+        "nextkmer",
+        &["--ngram-order", "30 bases", "24"],
+    );
+    assert_absent(&out);
+}
+
+#[test]
 fn vocab_txt_that_is_not_a_kmer_vocabulary() {
     let d = tmp();
     let v = write(&d.path().join("vocab.txt"), "hello\nworld\nfoo\n");

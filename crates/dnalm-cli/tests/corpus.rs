@@ -308,6 +308,60 @@ fn corpus_gzip_input_and_gz_output() {
         .stdout(expected);
 }
 
+/// A forgotten input with stdin on a terminal fails at once with a hint
+/// instead of waiting for typing. The terminal comes from util-linux
+/// `script` (a pseudo-terminal); without it the test says so and checks
+/// only that a pipe is still read.
+#[test]
+fn forgotten_input_on_a_terminal_fails_with_a_hint() {
+    dnalm_q()
+        .args(["corpus", "--window", "4"])
+        .write_stdin(">a\nACGTACGT\n")
+        .assert()
+        .success()
+        .stdout("ACGT\nACGT\n");
+    let have = |tool: &str| {
+        std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !cfg!(target_os = "linux") || !have("script") || !have("timeout") {
+        eprintln!("skipped the terminal case: needs Linux with util-linux script and timeout");
+        return;
+    }
+    let d = tmp();
+    let k3 = d.path().join("k3.json");
+    dnalm_q()
+        .args(["tokenizer", "train", "--kind", "kmer", "--k", "3", "-o"])
+        .arg(&k3)
+        .assert()
+        .success();
+    let bin = assert_cmd::cargo::cargo_bin("dnalm");
+    for (args, hint) in [
+        (
+            "corpus --window 4".to_string(),
+            "dnalm corpus: error: no input: give a FASTA/FASTQ/text file, or pipe sequences into stdin",
+        ),
+        (
+            format!("tokenizer decode --tokenizer '{}'", k3.display()),
+            "dnalm tokenizer decode: error: no input: give a file of token ids, or pipe token ids into stdin",
+        ),
+    ] {
+        // `timeout` turns the old behaviour (waiting on the terminal) into a failure.
+        let out = std::process::Command::new("timeout")
+            .args(["20", "script", "-qec"])
+            .arg(format!("'{}' -q {args}", bin.display()))
+            .arg("/dev/null")
+            .env_remove("DNALM_LOG")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{args}: {text}");
+        assert!(text.contains(hint), "{args}: {text}");
+    }
+}
+
 #[test]
 fn corpus_reads_stdin() {
     let (fasta, _) = two_record_fasta();

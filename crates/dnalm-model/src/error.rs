@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 pub enum ModelError {
     #[error("invalid model config: {0}")]
     Config(String),
-    #[error("{path}: {source}")]
+    /// Displays the path; the I/O error is the `source` (printed by `{:#}`).
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -36,3 +37,28 @@ impl ModelError {
 }
 
 pub type Result<T> = std::result::Result<T, ModelError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// What anyhow's `{:#}` prints: the error, then each source after ": ".
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut out = e.to_string();
+        let mut src = e.source();
+        while let Some(s) = src {
+            out.push_str(": ");
+            out.push_str(&s.to_string());
+            src = s.source();
+        }
+        out
+    }
+
+    #[test]
+    fn io_error_prints_the_os_message_once() {
+        let gone = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = ModelError::io(Path::new("m/config.json"), gone);
+        assert_eq!(chain(&e), "m/config.json: gone");
+    }
+}

@@ -43,6 +43,10 @@ pub enum SeqError {
     /// An output whose directory does not exist.
     #[error("cannot write {path}: directory {dir} does not exist")]
     MissingDir { path: PathBuf, dir: PathBuf },
+    /// Sequences were to come from stdin, but stdin is a terminal: the
+    /// input was most likely forgotten.
+    #[error("no input: give a FASTA/FASTQ/text file, or pipe sequences into stdin")]
+    NoInput,
     /// A parameter out of range (window length 0, split fraction > 1, bad regex, ...).
     #[error("invalid parameter: {0}")]
     Param(String),

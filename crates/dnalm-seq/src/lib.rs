@@ -63,7 +63,7 @@ pub mod window;
 pub use error::{Result, SeqError};
 pub use normalize::{acgt_runs, is_acgt, GapPolicy};
 pub use output::{AtomicFile, BedGraphWriter, BedWriter, Output, Strand, TsvWriter};
-pub use reader::{FastxReader, Record};
+pub use reader::{stdin_unless_terminal, FastxReader, Record};
 pub use revcomp::{reverse_complement, reverse_complement_in_place};
 pub use sample::{mix64, reservoir_sample, Part, Reservoir, SplitMode, Splitter};
 pub use select::RecordSelector;

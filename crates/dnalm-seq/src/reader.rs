@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Cursor, Read};
+use std::io::{self, BufReader, Cursor, IsTerminal, Read};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -93,12 +93,24 @@ impl fmt::Debug for FastxReader {
     }
 }
 
+/// Standard input to read data from, unless it is a terminal: a command
+/// whose input file was forgotten would otherwise wait silently for typing
+/// ([`SeqError::NoInput`]). A pipe or a redirected file is returned as is.
+pub fn stdin_unless_terminal() -> Result<io::Stdin> {
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        return Err(SeqError::NoInput);
+    }
+    Ok(stdin)
+}
+
 impl FastxReader {
-    /// Opens a file, or stdin when `path` is `-`.
+    /// Opens a file, or stdin when `path` is `-` (an error when stdin is a
+    /// terminal, see [`stdin_unless_terminal`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         if path == Path::new("-") {
-            return Self::from_reader("<stdin>", io::stdin());
+            return Self::from_reader("<stdin>", stdin_unless_terminal()?);
         }
         let file = File::open(path).map_err(|source| SeqError::Io {
             path: path.to_path_buf(),

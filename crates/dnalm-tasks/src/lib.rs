@@ -8,8 +8,9 @@
 //! // After "GAT" training saw "TA": the 3-base context wins over shorter ones.
 //! let train: Vec<&[u8]> = vec![b"GATTA", b"CTAC", b"CTAC"];
 //! let query: &[u8] = b"CCGAT";
-//! let model = NgramModel::fit(2, 3, train, [query]);
+//! let model = NgramModel::fit(2, 3, train, [query])?;
 //! assert_eq!(kmer_of(model.predict(query, 1)[0], 2), "TA");
+//! # Ok::<(), dnalm_tasks::TaskError>(())
 //! ```
 
 pub mod attention;

@@ -203,7 +203,10 @@ pub fn bootstrap(
 
 /// Area under the ROC curve: the probability that a random positive scores
 /// above a random negative (ties count one half). NaN without both classes.
+/// Extra scores or labels beyond the shorter list are ignored.
 pub fn auroc(scores: &[f64], labels: &[u8]) -> f64 {
+    let n = scores.len().min(labels.len());
+    let (scores, labels) = (&scores[..n], &labels[..n]);
     let mut idx: Vec<usize> = (0..scores.len()).collect();
     idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     // Mann-Whitney U with mid-ranks for ties.
@@ -310,6 +313,12 @@ mod tests {
         assert_eq!(auroc(&[0.9, 0.1], &[0, 1]), 0.0);
         assert_eq!(auroc(&[0.5, 0.5], &[0, 1]), 0.5);
         assert!(auroc(&[0.5, 0.7], &[1, 1]).is_nan());
+        // Lists of different lengths: the extra entries are left out, as in
+        // every metric here (this used to index past the labels).
+        assert_eq!(auroc(&[0.1, 0.9, 0.0], &[0, 1]), 1.0);
+        assert_eq!(auroc(&[0.1, 0.9], &[0, 1, 0]), 1.0);
+        let m = BinaryMetrics::compute(&[0.1, 0.9, 0.8], &[0, 1]);
+        assert_eq!((m.n, m.accuracy, m.auroc), (2, 1.0, 1.0));
     }
 
     #[test]

@@ -129,6 +129,13 @@ pub fn analyse(
     opts: &MotifOptions,
     on_batch: &mut dyn FnMut(usize, usize),
 ) -> Result<MotifReport> {
+    if seqs.len() != labels.len() {
+        return Err(TaskError::Data(format!(
+            "motif analysis: {} sequences but {} labels",
+            seqs.len(),
+            labels.len()
+        )));
+    }
     let positives = labels.iter().filter(|&&l| l == 1).count();
     let negatives = labels.len() - positives;
     if positives == 0 || negatives == 0 {
@@ -201,7 +208,7 @@ pub fn analyse(
     let lf = LnFactorials::new(seqs.len());
     let mut rows: Vec<MotifRow> = cands
         .iter()
-        .map(|&(m, n)| {
+        .map(|&(m, n)| -> Result<MotifRow> {
             let (mut pw, mut nw) = (0usize, 0usize);
             for (s, &l) in seqs.iter().zip(labels) {
                 if s.windows(m.len()).any(|w| w == m) {
@@ -212,16 +219,16 @@ pub fn analyse(
                     }
                 }
             }
-            MotifRow {
+            Ok(MotifRow {
                 motif: String::from_utf8_lossy(m).into_owned(),
                 region_hits: n,
                 positives_with: pw,
                 negatives_with: nw,
-                p_value: hypergeom_sf(&lf, pw, seqs.len(), pw + nw, positives),
+                p_value: hypergeom_sf(&lf, pw, seqs.len(), pw + nw, positives)?,
                 q_value: f64::NAN,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let p: Vec<f64> = rows.iter().map(|r| r.p_value).collect();
     for (r, q) in rows.iter_mut().zip(benjamini_hochberg(&p)) {
         r.q_value = q;
@@ -240,12 +247,28 @@ pub fn analyse(
         regions,
         positives_with_region: with_region,
         motifs: rows,
-        tfidf: tfidf_correlation(&ids, &received),
+        tfidf: tfidf_correlation(&ids, &received)?,
     })
 }
 
-/// Spearman between each token's tf-idf in its sequence and `received`.
-pub fn tfidf_correlation(docs: &[&[u32]], received: &[&[f64]]) -> TfidfCorrelation {
+/// Spearman between each token's tf-idf in its sequence and `received`
+/// (one score per token of each document). Errors when the two do not pair up.
+pub fn tfidf_correlation(docs: &[&[u32]], received: &[&[f64]]) -> Result<TfidfCorrelation> {
+    if docs.len() != received.len() {
+        return Err(TaskError::Data(format!(
+            "tf-idf check: {} sequences but {} score lists",
+            docs.len(),
+            received.len()
+        )));
+    }
+    if let Some(i) = (0..docs.len()).find(|&i| docs[i].len() != received[i].len()) {
+        return Err(TaskError::Data(format!(
+            "tf-idf check: sequence {} has {} tokens but {} scores",
+            i + 1,
+            docs[i].len(),
+            received[i].len()
+        )));
+    }
     let n = docs.len() as f64;
     let mut df: FxHashMap<u32, usize> = FxHashMap::default();
     for d in docs {
@@ -269,19 +292,19 @@ pub fn tfidf_correlation(docs: &[&[u32]], received: &[&[f64]]) -> TfidfCorrelati
                 tf[t] as f64 / d.len() as f64 * idf
             })
             .collect();
-        let rho = spearman(&x, r);
+        let rho = spearman(&x, r)?;
         if rho.is_finite() {
             per.push(rho);
         }
         all_x.extend(x);
         all_y.extend_from_slice(r);
     }
-    TfidfCorrelation {
-        pooled_spearman: spearman(&all_x, &all_y),
+    Ok(TfidfCorrelation {
+        pooled_spearman: spearman(&all_x, &all_y)?,
         pairs: all_x.len(),
         mean_sequence_spearman: crate::metrics::mean_sd(&per).0,
         sequences: per.len(),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -314,7 +337,7 @@ mod tests {
         ];
         let d: Vec<&[u32]> = docs.iter().map(Vec::as_slice).collect();
         let r: Vec<&[f64]> = recv.iter().map(Vec::as_slice).collect();
-        let c = tfidf_correlation(&d, &r);
+        let c = tfidf_correlation(&d, &r).unwrap();
         assert_eq!((c.pairs, c.sequences), (9, 3));
         assert!(c.pooled_spearman > 0.8, "{c:?}");
         // Per sequence: 1, 1 and 0.866 (ranks [1, 2.5, 2.5] vs [1, 3, 2]).
@@ -325,6 +348,14 @@ mod tests {
             .map(|v| v.iter().map(|x| -x).collect())
             .collect();
         let r: Vec<&[f64]> = flipped.iter().map(Vec::as_slice).collect();
-        assert!(tfidf_correlation(&d, &r).pooled_spearman < -0.8);
+        assert!(tfidf_correlation(&d, &r).unwrap().pooled_spearman < -0.8);
+        // Scores that do not pair up with the tokens are an error, not a panic.
+        let short: Vec<&[f64]> = vec![&recv[0], &recv[1][..2], &recv[2]];
+        let err = tfidf_correlation(&d, &short).unwrap_err();
+        assert!(
+            err.to_string().contains("sequence 2 has 3 tokens but 2"),
+            "{err}"
+        );
+        assert!(tfidf_correlation(&d, &r[..2]).is_err());
     }
 }

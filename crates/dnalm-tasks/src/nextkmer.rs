@@ -212,7 +212,7 @@ pub fn ngram_result(
     check_k(data, k)?;
     let train = split.train.iter().map(|&i| data.windows[i].seq.as_slice());
     let queries = split.test.iter().map(|&i| data.input(i));
-    let model = NgramModel::fit(k, max_order, train, queries).with_min_count(min_count);
+    let model = NgramModel::fit(k, max_order, train, queries)?.with_min_count(min_count);
     let ranked: Vec<Vec<u32>> = split
         .test
         .iter()

@@ -13,6 +13,13 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::error::{Result, TaskError};
+
+/// The longest k-mer predicted: its code is a class id of 24 bits.
+pub const MAX_K: usize = 12;
+/// The longest context: its 48-bit code and its order share a 64-bit key.
+pub const MAX_ORDER: usize = 24;
+
 /// A fitted predictor for one k.
 #[derive(Debug)]
 pub struct NgramModel {
@@ -51,6 +58,16 @@ pub fn kmer_of(c: u32, k: usize) -> String {
         .collect()
 }
 
+/// Checks a context length before any counting: at most [`MAX_ORDER`] bases.
+pub fn check_order(max_order: usize) -> Result<()> {
+    if max_order > MAX_ORDER {
+        return Err(TaskError::Config(format!(
+            "n-gram baseline: a context of {max_order} bases is longer than the {MAX_ORDER} it can hold"
+        )));
+    }
+    Ok(())
+}
+
 #[inline]
 fn slot_key(order: usize, ctx: u64) -> u64 {
     (order as u64) << 56 | ctx
@@ -59,14 +76,20 @@ fn slot_key(order: usize, ctx: u64) -> u64 {
 impl NgramModel {
     /// Count continuations for the contexts of `queries` (each an input
     /// sequence whose next k bases are to be predicted) over every position
-    /// of every training window.
+    /// of every training window. Errors when `k` is outside 1..=[`MAX_K`]
+    /// or `max_order` above [`MAX_ORDER`].
     pub fn fit<'a>(
         k: usize,
         max_order: usize,
         train: impl IntoIterator<Item = &'a [u8]>,
         queries: impl IntoIterator<Item = &'a [u8]>,
-    ) -> NgramModel {
-        assert!((1..=12).contains(&k) && max_order <= 24);
+    ) -> Result<NgramModel> {
+        if !(1..=MAX_K).contains(&k) {
+            return Err(TaskError::Config(format!(
+                "n-gram baseline: k = {k} is outside 1..={MAX_K}"
+            )));
+        }
+        check_order(max_order)?;
         let mut slots = FxHashMap::default();
         for q in queries {
             for order in 0..=max_order.min(q.len()) {
@@ -100,13 +123,13 @@ impl NgramModel {
                 }
             }
         }
-        NgramModel {
+        Ok(NgramModel {
             k,
             max_order,
             slots,
             counts,
             min_count: 1,
-        }
+        })
     }
 
     /// Back off past contexts seen fewer than `n` times (default 1: the
@@ -176,7 +199,7 @@ mod tests {
         let train: Vec<&[u8]> = vec![b"GATTA", b"CTAC", b"CTAC", b"CTAC"];
         let q1: &[u8] = b"CCGAT";
         let q2: &[u8] = b"CCCCT";
-        let m = NgramModel::fit(2, 3, train.iter().copied(), [q1, q2]);
+        let m = NgramModel::fit(2, 3, train.iter().copied(), [q1, q2]).unwrap();
         assert_eq!(kmer_of(m.predict(q1, 1)[0], 2), "TA");
         assert_eq!(kmer_of(m.predict(q2, 1)[0], 2), "AC");
         // A full ranking of distinct classes.
@@ -185,5 +208,17 @@ mod tests {
         s.sort();
         s.dedup();
         assert_eq!((r.len(), s.len()), (16, 16));
+    }
+
+    #[test]
+    fn k_and_order_out_of_range_are_errors() {
+        let train: Vec<&[u8]> = vec![b"GATTACA"];
+        let q: &[u8] = b"GAT";
+        for (k, order, needle) in [(0, 3, "k = 0"), (13, 3, "k = 13"), (2, 25, "25 bases")] {
+            let err = NgramModel::fit(k, order, train.iter().copied(), [q]).unwrap_err();
+            assert!(err.to_string().contains(needle), "{err}");
+        }
+        assert!(NgramModel::fit(MAX_K, MAX_ORDER, train.iter().copied(), [q]).is_ok());
+        assert!(check_order(MAX_ORDER + 1).is_err());
     }
 }

@@ -4,6 +4,8 @@
 //! check). Small and exact, with tests against values computed by hand and
 //! with scipy.
 
+use crate::error::{Result, TaskError};
+
 /// `ln(i!)` for `i` in `0..=n`, summed once.
 #[derive(Debug, Clone)]
 pub struct LnFactorials(Vec<f64>);
@@ -44,19 +46,30 @@ impl LnFactorials {
 /// `draws` of `total` items of which `successes` are marked, at least `x`
 /// marked come out (scipy: `hypergeom.sf(x - 1, total, successes, draws)`).
 /// Summed in log space so that tiny tails (1e-300 and below) stay exact
-/// instead of rounding to zero too early; `lf` must cover `total`.
+/// instead of rounding to zero too early. Errors when `successes` or
+/// `draws` exceed `total`, or `lf` does not cover `total`.
 pub fn hypergeom_sf(
     lf: &LnFactorials,
     x: usize,
     total: usize,
     successes: usize,
     draws: usize,
-) -> f64 {
-    assert!(successes <= total && draws <= total && total <= lf.max());
+) -> Result<f64> {
+    if successes > total || draws > total {
+        return Err(TaskError::Data(format!(
+            "hypergeometric test: {successes} marked and {draws} drawn of only {total} items"
+        )));
+    }
+    if total > lf.max() {
+        return Err(TaskError::Config(format!(
+            "hypergeometric test: {total} items, but the factorial table stops at {}",
+            lf.max()
+        )));
+    }
     let lo = x.max((successes + draws).saturating_sub(total));
     let hi = successes.min(draws);
     if lo > hi {
-        return 0.0;
+        return Ok(0.0);
     }
     let denom = lf.ln_choose(total, draws);
     let terms: Vec<f64> = (lo..=hi)
@@ -64,7 +77,7 @@ pub fn hypergeom_sf(
         .collect();
     let m = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let s: f64 = terms.iter().map(|t| (t - m).exp()).sum();
-    (m + s.ln()).exp().min(1.0)
+    Ok((m + s.ln()).exp().min(1.0))
 }
 
 /// Benjamini-Hochberg adjusted p-values (q-values), in the input order.
@@ -103,12 +116,18 @@ pub fn ranks(xs: &[f64]) -> Vec<f64> {
 }
 
 /// Pearson's correlation; NaN when either side is constant or there are
-/// fewer than two pairs.
-pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
-    assert_eq!(x.len(), y.len());
+/// fewer than two pairs. Errors when `x` and `y` differ in length.
+pub fn pearson(x: &[f64], y: &[f64]) -> Result<f64> {
+    if x.len() != y.len() {
+        return Err(TaskError::Data(format!(
+            "correlation of {} values with {}: they must pair up",
+            x.len(),
+            y.len()
+        )));
+    }
     let n = x.len() as f64;
     if x.len() < 2 {
-        return f64::NAN;
+        return Ok(f64::NAN);
     }
     let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
@@ -118,13 +137,14 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
         syy += (b - my) * (b - my);
     }
     if sxx == 0.0 || syy == 0.0 {
-        return f64::NAN;
+        return Ok(f64::NAN);
     }
-    sxy / (sxx * syy).sqrt()
+    Ok(sxy / (sxx * syy).sqrt())
 }
 
 /// Spearman's rank correlation (Pearson on tie-averaged ranks, as scipy).
-pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+/// Errors when `x` and `y` differ in length.
+pub fn spearman(x: &[f64], y: &[f64]) -> Result<f64> {
     pearson(&ranks(x), &ranks(y))
 }
 
@@ -141,19 +161,23 @@ mod tests {
         let lf = LnFactorials::new(2000);
         // 10 items, 4 marked, draw 3: P(X >= 2) = (C(4,2)C(6,1) + C(4,3)) / C(10,3)
         // = (36 + 4) / 120.
-        assert!(close(hypergeom_sf(&lf, 2, 10, 4, 3), 40.0 / 120.0, 1e-12));
-        assert!(close(hypergeom_sf(&lf, 0, 10, 4, 3), 1.0, 1e-12));
-        assert_eq!(hypergeom_sf(&lf, 4, 10, 4, 3), 0.0);
+        assert!(close(
+            hypergeom_sf(&lf, 2, 10, 4, 3).unwrap(),
+            40.0 / 120.0,
+            1e-12
+        ));
+        assert!(close(hypergeom_sf(&lf, 0, 10, 4, 3).unwrap(), 1.0, 1e-12));
+        assert_eq!(hypergeom_sf(&lf, 4, 10, 4, 3).unwrap(), 0.0);
         // Exact sums of binomial products in Python (fractions.Fraction and
         // math.comb, one-off): P(X >= 30) for (2000, 100, 200) and P(X >= 12)
         // for (500, 40, 60); scipy's hypergeom.sf(x - 1, ...) is the same.
-        let p = hypergeom_sf(&lf, 30, 2000, 100, 200);
+        let p = hypergeom_sf(&lf, 30, 2000, 100, 200).unwrap();
         assert!(close(p, 7.588049020306438e-09, 1e-9), "{p:e}");
-        let p = hypergeom_sf(&lf, 12, 500, 40, 60);
+        let p = hypergeom_sf(&lf, 12, 500, 40, 60).unwrap();
         assert!(close(p, 0.001164385485500275, 1e-9), "{p:e}");
         // All 20 marked items among 20 draws of 2000 = 1 / C(2000, 20), a
         // term a product of factorials would overflow on the way.
-        let p = hypergeom_sf(&lf, 20, 2000, 20, 20);
+        let p = hypergeom_sf(&lf, 20, 2000, 20, 20).unwrap();
         assert!(close(p.ln(), -lf.ln_choose(2000, 20), 1e-9), "{p:e}");
     }
 
@@ -172,21 +196,33 @@ mod tests {
     fn spearman_with_ties() {
         assert_eq!(ranks(&[3.0, 1.0, 3.0, 2.0]), [3.5, 1.0, 3.5, 2.0]);
         assert!(close(
-            spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]),
+            spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]).unwrap(),
             1.0,
             1e-12
         ));
         assert!(close(
-            spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]),
+            spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).unwrap(),
             -1.0,
             1e-12
         ));
         // scipy.stats.spearmanr([1,2,3,4,5], [2,1,4,3,5]).statistic = 0.8
         assert!(close(
-            spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]),
+            spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]).unwrap(),
             0.8,
             1e-12
         ));
-        assert!(spearman(&[1.0, 1.0], &[1.0, 2.0]).is_nan());
+        assert!(spearman(&[1.0, 1.0], &[1.0, 2.0]).unwrap().is_nan());
+    }
+
+    #[test]
+    fn bad_sizes_are_errors_not_panics() {
+        let lf = LnFactorials::new(10);
+        for (total, marked, drawn) in [(10, 11, 3), (10, 4, 11), (11, 4, 3)] {
+            assert!(hypergeom_sf(&lf, 1, total, marked, drawn).is_err());
+        }
+        let err = pearson(&[1.0, 2.0, 3.0], &[1.0, 2.0]).unwrap_err();
+        assert!(err.to_string().contains("3 values with 2"), "{err}");
+        assert!(spearman(&[1.0], &[]).is_err());
+        assert!(pearson(&[], &[]).unwrap().is_nan());
     }
 }

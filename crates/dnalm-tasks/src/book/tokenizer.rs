@@ -214,8 +214,17 @@ fn pre_tokenizer() -> PreTokenizerWrapper {
     ]))
 }
 
+/// The book's `Backend` holds a message, so keep the whole source chain
+/// (an I/O error displays only its path; the OS message is its source).
 fn backend(e: TaskError) -> BookError {
-    BookError::Backend(e.to_string())
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    BookError::Backend(msg)
 }
 
 impl BookTokenizer for JointTokenizer {
@@ -280,6 +289,13 @@ impl BookTokenizer for JointTokenizer {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn backend_errors_keep_the_os_message() {
+        let gone = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = backend(TaskError::io("t/tokenizer.json", gone));
+        assert_eq!(e.to_string(), "t/tokenizer.json: gone");
+    }
 
     pub(crate) fn toy_text() -> (Vec<String>, Vec<String>) {
         let g = dnalm_seq::synth::demo_genome(&dnalm_seq::synth::DemoGenome {
