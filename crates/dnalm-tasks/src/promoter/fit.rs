@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::tensor::activation::{log_sigmoid, sigmoid};
+use burn::tensor::activation::log_sigmoid;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use dnalm_model::{BatchInput, Device, DeviceBatch, Predictor, PredictorConfig, PredictorKind};
 use dnalm_train::{AdamW, AdamWConfig, GradBuffer, TrainError};
@@ -170,6 +170,12 @@ fn calibrated(
     Ok(model.calibrate(&batches, &db)?)
 }
 
+/// The sigmoid of a logit, in f64: in f32 every logit above ~17 gives
+/// exactly 1.0, and a scan could no longer rank its strongest calls.
+pub fn probability(logit: f32) -> f64 {
+    1.0 / (1.0 + (-f64::from(logit)).exp())
+}
+
 /// P(label 1) of rows `idx` of `feats` under `model` (an inference copy),
 /// 256 rows per forward pass.
 pub fn predict(model: &Predictor, feats: &Features, idx: &[usize]) -> Result<Vec<f64>> {
@@ -181,13 +187,13 @@ pub fn predict(model: &Predictor, feats: &Features, idx: &[usize]) -> Result<Vec
         let xs = Tensor::<3>::from_data(TensorData::new(x, [b, t, feats.dim]), &inner);
         let batch = batch_input(mask, b, t);
         let db = DeviceBatch::new(&batch, &inner);
-        let z = model.forward(xs, &db, &batch.attention_mask)?;
-        let p: Vec<f32> = sigmoid(z)
+        let z: Vec<f32> = model
+            .forward(xs, &db, &batch.attention_mask)?
             .into_data()
             .convert::<f32>()
             .try_to_vec::<f32>()
             .map_err(|e| TaskError::Config(format!("predictor output: {e:?}")))?;
-        probs.extend(p.into_iter().map(f64::from));
+        probs.extend(z.into_iter().map(probability));
     }
     Ok(probs)
 }
@@ -368,6 +374,28 @@ pub fn fit_predict(
 
 #[cfg(test)]
 mod tests {
+    use super::probability;
+
+    #[test]
+    fn strong_logits_keep_their_order() {
+        let p: Vec<f64> = [0.0f32, 17.0, 20.0, 30.0]
+            .iter()
+            .map(|&z| probability(z))
+            .collect();
+        assert_eq!(p[0], 0.5);
+        assert!(p[1] < p[2] && p[2] < p[3] && p[3] < 1.0, "{p:?}");
+        assert_eq!(
+            burn::tensor::activation::sigmoid(burn::tensor::Tensor::<1>::from_floats(
+                [20.0],
+                &burn::tensor::Device::flex()
+            ))
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap()[0],
+            1.0
+        );
+    }
+
     use super::*;
     use crate::metrics::BinaryMetrics;
 
