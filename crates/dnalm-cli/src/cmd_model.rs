@@ -370,17 +370,11 @@ pub fn export_hf(a: ExportHfArgs) -> Result<()> {
         write_file(&a.out_dir.join(name), text.as_bytes())?;
     }
     if let Some(n) = a.sample {
-        let len = 120.min(config.max_position_embeddings);
-        let seqs = random_sequences(n.max(1), len, a.seed);
-        let batch = frame(&tok, &seqs, config.max_position_embeddings)?;
-        p.model.check_input(&batch)?;
-        let logits = p.model.logits(&DeviceBatch::new(&batch, &device));
-        save_logits_sample(
-            &a.out_dir.join("dnalm_sample.safetensors"),
-            &batch.input_ids,
-            &batch.attention_mask,
-            &HostTensor::from_tensor(logits),
-        )?;
+        write_sample(&a, n, &tok, config.max_position_embeddings, |batch| {
+            p.model.check_input(batch)?;
+            let logits = p.model.logits(&DeviceBatch::new(batch, &device));
+            Ok(HostTensor::from_tensor(logits))
+        })?;
     }
     info!(
         "exported {} ({} parameters) with {} to {}",
@@ -389,6 +383,27 @@ pub fn export_hf(a: ExportHfArgs) -> Result<()> {
         tok_path.display(),
         a.out_dir.display()
     );
+    Ok(())
+}
+
+/// `export-hf --sample N`: N random 120-nt inputs (seeded), framed for the
+/// model, and the logits `forward` gives them, in dnalm_sample.safetensors.
+fn write_sample(
+    a: &ExportHfArgs,
+    n: usize,
+    tok: &AnyTokenizer,
+    max_len: usize,
+    forward: impl Fn(&BatchInput) -> dnalm_model::Result<HostTensor>,
+) -> Result<()> {
+    let seqs = random_sequences(n.max(1), 120.min(max_len), a.seed);
+    let batch = frame(tok, &seqs, max_len)?;
+    let logits = forward(&batch)?;
+    save_logits_sample(
+        &a.out_dir.join("dnalm_sample.safetensors"),
+        &batch.input_ids,
+        &batch.attention_mask,
+        &logits,
+    )?;
     Ok(())
 }
 
@@ -462,18 +477,12 @@ fn export_classifier(
         write_file(&a.out_dir.join(name), text.as_bytes())?;
     }
     if let Some(n) = a.sample {
-        let len = 120.min(f.config.max_position_embeddings);
-        let seqs = random_sequences(n.max(1), len, a.seed);
-        let batch = frame(tok, &seqs, f.config.max_position_embeddings)?;
-        f.model.check_input(&batch)?;
         let model = dnalm_train::classify::eval_model(&f.model);
-        let logits = model.forward(&DeviceBatch::new(&batch, device), &batch.attention_mask);
-        save_logits_sample(
-            &a.out_dir.join("dnalm_sample.safetensors"),
-            &batch.input_ids,
-            &batch.attention_mask,
-            &HostTensor::from_tensor(logits),
-        )?;
+        write_sample(a, n, tok, f.config.max_position_embeddings, |batch| {
+            model.check_input(batch)?;
+            let logits = model.forward(&DeviceBatch::new(batch, device), &batch.attention_mask);
+            Ok(HostTensor::from_tensor(logits))
+        })?;
     }
     info!(
         "exported the classifier {} ({} labels: {}) with {} to {} as BertForSequenceClassification",
