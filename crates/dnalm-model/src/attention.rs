@@ -12,11 +12,8 @@ use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 
-use crate::bert::DeviceBatch;
-
-/// What HF puts on the scores of a key a query must not see
-/// (`torch.finfo(float32).min`).
-pub const MASKED_SCORE: f32 = f32::MIN;
+use crate::batch::DeviceBatch;
+pub use crate::batch::MASKED_SCORE;
 
 /// The causal mask of a length-`t` sequence as a score bias `[1, 1, T, T]`:
 /// 0 where key `j <= query i`, [`MASKED_SCORE`] for later keys.

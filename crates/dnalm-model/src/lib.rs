@@ -20,6 +20,7 @@
 //! ```
 
 pub mod attention;
+pub mod batch;
 pub mod bert;
 pub mod config;
 pub mod error;

@@ -4,6 +4,7 @@
 //! (pre-training on the mix, the `<p_end>` stage, the sentence-pair
 //! transfer). The book's algorithms themselves live in `dnalm-book`.
 
+pub mod config;
 pub mod folder;
 pub mod lm;
 pub mod pairs;

@@ -9,7 +9,7 @@ use std::path::Path;
 use dnalm_train::causal::CausalEval;
 use serde_json::json;
 
-use super::train::BookTrainConfig;
+use super::config::BookTrainConfig;
 use crate::{Result, TaskError};
 
 /// One measured value of a training run.

@@ -10,7 +10,7 @@ use dnalm_seq::Strand;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::data::{window, DataSummary, PromoterRow, PromoterSpec, Tss};
+use super::rows::{window, DataSummary, PromoterRow, PromoterSpec, Tss};
 use crate::error::{Result, TaskError};
 
 /// GC share of a sequence.

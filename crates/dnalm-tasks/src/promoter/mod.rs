@@ -11,6 +11,7 @@ pub mod fit;
 pub mod genomic;
 pub mod loaders;
 pub mod report;
+pub mod rows;
 pub mod saved;
 pub mod scan;
 pub mod split;
