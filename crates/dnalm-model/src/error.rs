@@ -43,22 +43,10 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    /// What anyhow's `{:#}` prints: the error, then each source after ": ".
-    fn chain(e: &dyn std::error::Error) -> String {
-        let mut out = e.to_string();
-        let mut src = e.source();
-        while let Some(s) = src {
-            out.push_str(": ");
-            out.push_str(&s.to_string());
-            src = s.source();
-        }
-        out
-    }
-
     #[test]
     fn io_error_prints_the_os_message_once() {
         let gone = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
         let e = ModelError::io(Path::new("m/config.json"), gone);
-        assert_eq!(chain(&e), "m/config.json: gone");
+        assert_eq!(dnalm_seq::error_chain(&e), "m/config.json: gone");
     }
 }

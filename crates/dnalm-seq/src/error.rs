@@ -61,3 +61,16 @@ fn show_byte(b: u8) -> String {
         format!("byte 0x{b:02x}")
     }
 }
+
+/// What anyhow's `{:#}` prints for `e`: the error, then each source after
+/// ": ". Tests use it to check that a message says each thing once.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        src = s.source();
+    }
+    out
+}

@@ -60,7 +60,7 @@ pub mod select;
 pub mod synth;
 pub mod window;
 
-pub use error::{Result, SeqError};
+pub use error::{error_chain, Result, SeqError};
 pub use normalize::{acgt_runs, is_acgt, GapPolicy};
 pub use output::{AtomicFile, BedGraphWriter, BedWriter, Output, Strand, TsvWriter};
 pub use reader::{stdin_unless_terminal, FastxReader, Record};
