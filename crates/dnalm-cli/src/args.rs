@@ -1,6 +1,6 @@
 //! Command-line arguments (clap derive), with examples in every `--help`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dnalm_seq::{GapPolicy, SplitMode};
@@ -109,10 +109,10 @@ pub enum Command {
     #[command(
         name = "export-hf",
         after_help = "Examples:\n  \
-      dnalm export-hf run/ --out-dir hf-model/\n  \
-      dnalm export-hf run/checkpoints/step-000500 --out-dir hf-500/ --sample 4\n  \
-      dnalm export-hf prom/classifier --out-dir hf-prom/     # BertForSequenceClassification\n\n\
-      MODEL is a pretrain folder (its model/, else best/), a checkpoint folder or a model folder.\n\
+      dnalm export-hf -m run/ --out-dir hf-model/\n  \
+      dnalm export-hf -m run/checkpoints/step-000500 --out-dir hf-500/ --sample 4\n  \
+      dnalm export-hf -m prom/classifier --out-dir hf-prom/     # BertForSequenceClassification\n\n\
+      --model is a pretrain folder (its model/, else best/), a checkpoint folder or a model folder.\n\
       The result loads with transformers' BertForMaskedLM.from_pretrained(dir) (LSTM models\n\
       excepted: transformers' BERT has no LSTM). A fine-tuned classifier (`promoter train\n\
       --model`'s classifier/) loads with BertForSequenceClassification, pooler and classifier\n\
@@ -123,9 +123,9 @@ pub enum Command {
     ExportHf(ExportHfArgs),
     /// Show a model, checkpoint or run folder: config, parameter count, tensors, training state.
     #[command(after_help = "Examples:\n  \
-      dnalm inspect run/\n  \
-      dnalm inspect run/checkpoints/step-000500 -v      # every tensor with its shape\n  \
-      dnalm inspect hf-model/model.safetensors")]
+      dnalm inspect -m run/\n  \
+      dnalm inspect -m run/checkpoints/step-000500 -v      # every tensor with its shape\n  \
+      dnalm inspect -m hf-model/model.safetensors")]
     Inspect(InspectArgs),
     /// Sequence vectors ([CLS], mean or max pooling, any layer) for every record, to .npy with ids.tsv.
     #[command(after_help = "Examples:\n  \
@@ -170,8 +170,8 @@ pub enum Command {
       dnalm promoter data --genome hg38.fa.gz --tss epdnew.bed -o prom.csv\n  \
       dnalm promoter data --positives hs_pos_TATA.txt --non-tata permutation -o tata.csv\n  \
       dnalm promoter train --train prom.csv --out-dir prom/\n  \
-      dnalm promoter predict prom/best new.fa -o preds.tsv\n  \
-      dnalm promoter scan prom/best chr2.fa.gz --out-dir scan/")]
+      dnalm promoter predict -m prom/best new.fa -o preds.tsv\n  \
+      dnalm promoter scan -m prom/best chr2.fa.gz --out-dir scan/")]
     Promoter {
         #[command(subcommand)]
         command: PromoterCommand,
@@ -636,8 +636,16 @@ pub struct PretrainArgs {
 #[derive(Debug, Args)]
 pub struct ExportHfArgs {
     /// A pretrain output folder, a checkpoint folder or a model folder.
-    #[arg(value_name = "MODEL")]
-    pub model: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        required_unless_present = "legacy_model"
+    )]
+    model: Option<PathBuf>,
+    /// The model as the first positional argument (the older spelling of --model).
+    #[arg(value_name = "MODEL", hide = true, conflicts_with = "model")]
+    legacy_model: Option<PathBuf>,
     /// Where to write the Hugging Face files.
     #[arg(long)]
     pub out_dir: PathBuf,
@@ -654,6 +662,41 @@ pub struct ExportHfArgs {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// A run folder, checkpoint folder, model folder or .safetensors file.
-    #[arg(value_name = "PATH")]
-    pub path: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "PATH",
+        required_unless_present = "legacy_model"
+    )]
+    model: Option<PathBuf>,
+    /// The model as a positional argument (the older spelling of --model).
+    #[arg(value_name = "MODEL", hide = true, conflicts_with = "model")]
+    legacy_model: Option<PathBuf>,
+}
+
+impl ExportHfArgs {
+    /// The model folder, from `-m/--model` or the older positional spelling.
+    pub fn model(&self) -> &Path {
+        one_model(&self.model, &self.legacy_model)
+    }
+}
+
+impl InspectArgs {
+    /// The folder or file to show, from `-m/--model` or the older positional spelling.
+    pub fn model(&self) -> &Path {
+        one_model(&self.model, &self.legacy_model)
+    }
+}
+
+/// The path given to `-m/--model` or, for one release, positionally (the
+/// older spelling, hidden in `--help`). `--model` is `required_unless_present`
+/// the positional and conflicts with it, so clap has already rejected a command
+/// line with neither or both (usage error, exit 2).
+pub(crate) fn one_model<'a>(
+    flag: &'a Option<PathBuf>,
+    positional: &'a Option<PathBuf>,
+) -> &'a Path {
+    flag.as_deref()
+        .or(positional.as_deref())
+        .expect("clap requires -m/--model or the positional model")
 }

@@ -1,7 +1,7 @@
 //! Arguments of the downstream-task commands: embeddings, word vectors,
 //! attention, motifs and promoters.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -150,7 +150,7 @@ pub enum PromoterCommand {
       dnalm promoter train --train gena_prom300.csv.gz --out-dir prom/\n  \
       dnalm promoter train --train train.csv --valid dev.csv --test test.csv --out-dir gue/\n  \
       dnalm promoter train --train prom.csv --model run-k6/ --encodings one-hot,fine-tuned --out-dir prom-k6/\n  \
-      dnalm promoter predict prom/best new.fa -o preds.tsv\n\n\
+      dnalm promoter predict -m prom/best new.fa -o preds.tsv\n\n\
       DATA: a CSV with sequence,label (+ any columns; a group column is kept), DNABERT's k-mer TSV,\n\
       or `dnalm promoter data` output; labels 0/1, one length for all files. Rows are grouped (group\n\
       column, same multiset of 20 parts, or a shared 50-mer on either strand). Without --test and\n\
@@ -171,10 +171,10 @@ pub enum PromoterCommand {
     Train(Box<PromoterTrainArgs>),
     /// Slide a window along a FASTA on both strands: promoter probability bedGraphs and BED6 calls.
     #[command(after_help = "Examples:\n  \
-      dnalm promoter scan prom/best chr2.fa.gz --out-dir scan/\n  \
-      dnalm promoter scan prom/best genome.fa --stride 10 --threshold 0.9 --out-dir scan/\n  \
-      dnalm promoter scan prom/best chr2.fa.gz --truth tss.bed --max-calls-per-mb 50 --out-dir scan/\n  \
-      dnalm promoter scan prom/best hg38.fa.gz --region chr2:1,000,001-2,000,000 --out-dir scan/\n\n\
+      dnalm promoter scan -m prom/best chr2.fa.gz --out-dir scan/\n  \
+      dnalm promoter scan -m prom/best genome.fa --stride 10 --threshold 0.9 --out-dir scan/\n  \
+      dnalm promoter scan -m prom/best chr2.fa.gz --truth tss.bed --max-calls-per-mb 50 --out-dir scan/\n  \
+      dnalm promoter scan -m prom/best hg38.fa.gz --region chr2:1,000,001-2,000,000 --out-dir scan/\n\n\
       OUT gets plus.bedGraph and minus.bedGraph (each window's P(promoter) on the stride-wide bin\n\
       around the window centre) and calls.bed (BED6, 0-based: windows >= --threshold, overlapping\n\
       ones of a strand merged; score = 1000 x the best probability; on + the TSS sits 249 nt\n\
@@ -188,9 +188,9 @@ pub enum PromoterCommand {
     Scan(PromoterScanArgs),
     /// Score sequences with a saved predictor or classifier: a TSV of probabilities and calls.
     #[command(after_help = "Examples:\n  \
-      dnalm promoter predict prom/best candidates.fa -o preds.tsv\n  \
-      dnalm promoter predict prom/predictors/one-hot-cnn-dense test.csv --threshold 0.5\n  \
-      dnalm promoter predict prom-k6/classifier test.csv -o preds.tsv\n\n\
+      dnalm promoter predict -m prom/best candidates.fa -o preds.tsv\n  \
+      dnalm promoter predict -m prom/predictors/one-hot-cnn-dense test.csv --threshold 0.5\n  \
+      dnalm promoter predict -m prom-k6/classifier test.csv -o preds.tsv\n\n\
       Output (TSV with a header, one row per input record in input order): name (record name, or\n\
       the row number), probability (of a promoter), prediction (1 at or above the threshold saved\n\
       with the model, else 0) and, when the input has labels, label. Every sequence must have the\n\
@@ -348,9 +348,20 @@ fn parse_region(s: &str) -> Result<dnalm_tasks::promoter::scan::Region, String> 
 #[derive(Debug, Args)]
 pub struct PromoterPredictArgs {
     /// A saved predictor (OUT/predictors/NAME, OUT/best) or classifier folder (OUT/classifier).
-    pub model: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        required_unless_present = "legacy_input"
+    )]
+    model: Option<PathBuf>,
+    // In the older spelling `predict MODEL INPUT` this holds the model.
     /// Sequences: CSV/TSV with a sequence column (a label column is kept), FASTA/FASTQ, or one per line.
-    pub input: PathBuf,
+    #[arg(value_name = "INPUT")]
+    first: PathBuf,
+    /// The sequences when the model is given positionally (the older spelling of --model).
+    #[arg(value_name = "INPUT", hide = true, conflicts_with = "model")]
+    legacy_input: Option<PathBuf>,
     /// Output TSV: name, probability, prediction (at the saved threshold), label (if the input has one).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -365,9 +376,20 @@ pub struct PromoterPredictArgs {
 #[derive(Debug, Args)]
 pub struct PromoterScanArgs {
     /// A saved predictor (OUT/best, OUT/predictors/NAME) or classifier folder (OUT/classifier).
-    pub model: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        required_unless_present = "legacy_fasta"
+    )]
+    model: Option<PathBuf>,
+    // In the older spelling `scan MODEL FASTA` this holds the model.
     /// FASTA to scan (plain or gzip).
-    pub fasta: PathBuf,
+    #[arg(value_name = "FASTA")]
+    first: PathBuf,
+    /// The FASTA when the model is given positionally (the older spelling of --model).
+    #[arg(value_name = "FASTA", hide = true, conflicts_with = "model")]
+    legacy_fasta: Option<PathBuf>,
     /// Tokenizer (default: the folder's tokenizer.dnalm.json).
     #[arg(short, long)]
     pub tokenizer: Option<PathBuf>,
@@ -406,4 +428,42 @@ pub struct PromoterScanArgs {
     /// --truth: seed of the random placement.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+/// `MODEL INPUT` (the older spelling) or `-m MODEL INPUT`: with the model
+/// positional, the first positional is the model and the second the input.
+fn model_and_input<'a>(
+    flag: &'a Option<PathBuf>,
+    first: &'a Path,
+    legacy_second: &'a Option<PathBuf>,
+) -> (&'a Path, &'a Path) {
+    match (flag, legacy_second) {
+        (Some(model), _) => (model, first),
+        (None, Some(second)) => (first, second),
+        (None, None) => unreachable!("clap requires -m/--model or MODEL INPUT"),
+    }
+}
+
+impl PromoterPredictArgs {
+    /// The saved predictor or classifier folder.
+    pub fn model(&self) -> &Path {
+        model_and_input(&self.model, &self.first, &self.legacy_input).0
+    }
+
+    /// The sequences to score.
+    pub fn input(&self) -> &Path {
+        model_and_input(&self.model, &self.first, &self.legacy_input).1
+    }
+}
+
+impl PromoterScanArgs {
+    /// The saved predictor or classifier folder.
+    pub fn model(&self) -> &Path {
+        model_and_input(&self.model, &self.first, &self.legacy_fasta).0
+    }
+
+    /// The FASTA to scan.
+    pub fn fasta(&self) -> &Path {
+        model_and_input(&self.model, &self.first, &self.legacy_fasta).1
+    }
 }
