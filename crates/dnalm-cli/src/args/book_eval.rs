@@ -15,6 +15,7 @@ pub struct BookDictionaryArgs {
     /// Nearest English neighbours the draw chooses among.
     #[arg(long, default_value_t = dnalm_book::dictionary::DEFAULT_TOP_K)]
     pub top_k: usize,
+    /// Seed of the top-k draw.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
@@ -68,6 +69,7 @@ pub struct BookEvalArgs {
     /// Stride of the boundary rules (default: the book's run.json, else 192).
     #[arg(long)]
     pub stride: Option<usize>,
+    /// Seed of the random segmentations of the permutation tests.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Output folder (default: BOOK/eval, or dnalm-eval without --book).

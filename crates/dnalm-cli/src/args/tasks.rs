@@ -33,8 +33,10 @@ pub struct EmbedArgs {
     /// FASTA/FASTQ, one sequence per line, or a CSV/TSV table with a `sequence` column.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+    /// Output folder: embeddings.npy, ids.tsv, results.tsv / .md and a plot.
     #[arg(long, default_value = "dnalm-embed")]
     pub out_dir: PathBuf,
+    /// How a chunk's token states become one vector: [CLS] state, mean or max over tokens.
     #[arg(long, value_enum, default_value_t = PoolingChoice::Mean)]
     pub pooling: PoolingChoice,
     /// Hidden state: 0 = embeddings, N = layer N (default: the last).
@@ -62,11 +64,13 @@ pub struct VectorsArgs {
     /// Write the matrix (and neighbour / contextual files) here.
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
+    /// Matrix files: word2vec (vectors.txt), npy (vectors.npy) or both.
     #[arg(long, value_enum, default_value_t = VectorFormat::Both)]
     pub format: VectorFormat,
     /// Print the nearest tokens of TOKEN by cosine similarity (TSV on stdout).
     #[arg(long, value_name = "TOKEN")]
     pub neighbours: Option<String>,
+    /// Neighbours printed by --neighbours.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
     /// Contextual vectors of the tokens of these sequences (FASTA or one per line; needs --out-dir).
@@ -84,6 +88,7 @@ pub struct AttentionArgs {
     /// FASTA/FASTQ or one sequence per line (A/C/G/T; N is an error here).
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+    /// Output folder: seqI.npy / .json / .html / .svg per record, results.tsv and results.md.
     #[arg(long, default_value = "dnalm-attention")]
     pub out_dir: PathBuf,
     /// The first N records only.
@@ -98,11 +103,13 @@ pub struct MotifsArgs {
     /// CSV/TSV table with `sequence` and `label` (0/1) columns, plain or gzip.
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
+    /// Output folder for the motif tables, plots and the tf-idf check.
     #[arg(long, default_value = "dnalm-motifs")]
     pub out_dir: PathBuf,
     /// At most N sequences of each class, sampled with --seed (0 = all).
     #[arg(long, default_value_t = 0)]
     pub max_per_class: usize,
+    /// Seed of the --max-per-class sample.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Shortest high-attention region, in bases.
@@ -237,6 +244,7 @@ pub struct PromoterDataArgs {
     /// Output CSV (.gz = gzip; default stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Seed of the negatives: genomic windows, substitutions and permutations.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
@@ -337,6 +345,7 @@ pub struct PromoterTrainArgs {
     /// Bootstrap resamples of the test rows for the 95 % intervals.
     #[arg(long, default_value_t = 1000)]
     pub bootstrap: usize,
+    /// Seed of the split, row sampling, weights, batch order, dropout and bootstrap.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
@@ -393,11 +402,13 @@ pub struct PromoterScanArgs {
     /// Tokenizer (default: the folder's tokenizer.dnalm.json).
     #[arg(short, long)]
     pub tokenizer: Option<PathBuf>,
+    /// Output folder: plus.bedGraph, minus.bedGraph, calls.bed (and the --truth tables).
     #[arg(long, default_value = "dnalm-promoter-scan")]
     pub out_dir: PathBuf,
     /// Window length (default: the model's training length; 300 for an older classifier folder).
     #[arg(long)]
     pub window: Option<usize>,
+    /// Step between window starts in nt (the bedGraph bin width).
     #[arg(long, default_value_t = 50)]
     pub stride: usize,
     /// Calls: windows with P(promoter) at or above this (default: the model's saved threshold).
