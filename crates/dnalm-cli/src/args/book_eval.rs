@@ -7,7 +7,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct BookDictionaryArgs {
     /// The book model folder (`dnalm book train`).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub model: PathBuf,
     /// Output folder: dictionary.json / .tsv, collapse.tsv / .md / .svg.
     #[arg(short = 'o', long, default_value = "dnalm-dict")]
@@ -32,7 +32,7 @@ pub struct BookEvalArgs {
     pub book: Option<PathBuf>,
     /// The book model folder: needed for the English evaluation and the
     /// stability check.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// English corpus: `austen`, a plain-text file or an R .rdb, as given to
     /// `dnalm book train`; its held-out part (the split the model was

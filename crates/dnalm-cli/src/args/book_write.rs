@@ -15,7 +15,7 @@ pub enum TitleChoice {
 #[derive(Debug, Args)]
 pub struct BookWriteArgs {
     /// A book model folder (`dnalm book train`).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub model: PathBuf,
     /// The genome: FASTA, plain or gzip ("-" = stdin).
     #[arg(value_name = "GENOME")]

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 #[derive(Debug, Args, Clone)]
 pub struct ModelArgs {
     /// A pretrain run folder (its model/ or best/) or a model folder.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub model: PathBuf,
     /// Tokenizer (default: the run's tokenizer.dnalm.json beside the model).
     #[arg(short, long)]
@@ -266,7 +266,7 @@ pub struct PromoterTrainArgs {
     pub test: Option<PathBuf>,
     /// Pre-trained encoder (a `dnalm pretrain` run or model folder): adds the DNABERT-Prom
     /// protocol (fine-tuning, encoder encodings). Without it, predictors read one-hot bases.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// Tokenizer of the model (default: the run's tokenizer.dnalm.json).
     #[arg(short, long, requires = "model")]
