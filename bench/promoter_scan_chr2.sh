@@ -31,7 +31,7 @@ for fold in "first_half 10001 1170000 chr2:1,170,001-2,333,275" \
   /usr/bin/time -f "train: %e s" "$dnalm" promoter train --train "neg_${half}_train.csv" \
     --valid "neg_${half}_valid.csv" --test "neg_${half}_test.csv" --predictors cnn-dense --seed 1 \
     --out-dir "model_$half"
-  /usr/bin/time -f "scan: %e s" "$dnalm" promoter scan "model_$half/best" "$genome" --region "$region" \
+  /usr/bin/time -f "scan: %e s" "$dnalm" promoter scan -m "model_$half/best" "$genome" --region "$region" \
     --stride 50 --truth gena_tss.bed --truth gb_tss.bed --truth all_tss.bed --max-calls-per-mb 50 \
     --out-dir "scan_$half"
 done

@@ -24,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 for name in kmer bpe; do
   "$dnalm" -q pretrain -t "$tmp/$name.json" "$tmp/seg.txt" --out-dir "$tmp/run-$name" \
     --max-steps 3 --warmup-steps 1 --batch-size 4 --grad-accum 1 --eval-every 3 --max-len 128
-  "$dnalm" -q export-hf "$tmp/run-$name" --out-dir "$tmp/hf-$name" --sample 3
+  "$dnalm" -q export-hf -m "$tmp/run-$name" --out-dir "$tmp/hf-$name" --sample 3
   echo "model parity: $name tokenizer" >&2
   bash scripts/hf_model_parity.sh --model-dir "$tmp/hf-$name" --sample "$tmp/hf-$name/dnalm_sample.safetensors"
 done
@@ -38,9 +38,9 @@ head -n 60 "$tmp/windows.txt" > "$tmp/pos.txt"
 "$dnalm" -q promoter data --positives "$tmp/pos.txt" --seed 3 -o "$tmp/clf.csv"
 "$dnalm" -q promoter train --train "$tmp/clf.csv" --model "$tmp/run-bpe" --encodings one-hot \
   --predictors cnn --predictor-epochs 1 --epochs 1 --max-len 128 --bootstrap 10 --out-dir "$tmp/clf"
-"$dnalm" -q export-hf "$tmp/clf/classifier" --out-dir "$tmp/hf-clf" --sample 3
+"$dnalm" -q export-hf -m "$tmp/clf/classifier" --out-dir "$tmp/hf-clf" --sample 3
 echo "model parity: fine-tuned classifier (BertForSequenceClassification)" >&2
 bash scripts/hf_model_parity.sh --model-dir "$tmp/hf-clf" --sample "$tmp/hf-clf/dnalm_sample.safetensors"
-"$dnalm" -q promoter predict "$tmp/clf/classifier" "$tmp/clf.csv" -o "$tmp/preds.tsv"
+"$dnalm" -q promoter predict -m "$tmp/clf/classifier" "$tmp/clf.csv" -o "$tmp/preds.tsv"
 PY="$(bash scripts/setup-python-hf.sh | tail -1)"
 "$PY" scripts/hf_classify_check.py --model-dir "$tmp/hf-clf" --input "$tmp/clf.csv" --preds "$tmp/preds.tsv"

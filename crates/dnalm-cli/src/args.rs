@@ -1,6 +1,6 @@
 //! Command-line arguments (clap derive), with examples in every `--help`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dnalm_seq::{GapPolicy, SplitMode};
@@ -109,10 +109,10 @@ pub enum Command {
     #[command(
         name = "export-hf",
         after_help = "Examples:\n  \
-      dnalm export-hf run/ --out-dir hf-model/\n  \
-      dnalm export-hf run/checkpoints/step-000500 --out-dir hf-500/ --sample 4\n  \
-      dnalm export-hf prom/classifier --out-dir hf-prom/     # BertForSequenceClassification\n\n\
-      MODEL is a pretrain folder (its model/, else best/), a checkpoint folder or a model folder.\n\
+      dnalm export-hf -m run/ --out-dir hf-model/\n  \
+      dnalm export-hf -m run/checkpoints/step-000500 --out-dir hf-500/ --sample 4\n  \
+      dnalm export-hf -m prom/classifier --out-dir hf-prom/     # BertForSequenceClassification\n\n\
+      --model is a pretrain folder (its model/, else best/), a checkpoint folder or a model folder.\n\
       The result loads with transformers' BertForMaskedLM.from_pretrained(dir) (LSTM models\n\
       excepted: transformers' BERT has no LSTM). A fine-tuned classifier (`promoter train\n\
       --model`'s classifier/) loads with BertForSequenceClassification, pooler and classifier\n\
@@ -123,9 +123,9 @@ pub enum Command {
     ExportHf(ExportHfArgs),
     /// Show a model, checkpoint or run folder: config, parameter count, tensors, training state.
     #[command(after_help = "Examples:\n  \
-      dnalm inspect run/\n  \
-      dnalm inspect run/checkpoints/step-000500 -v      # every tensor with its shape\n  \
-      dnalm inspect hf-model/model.safetensors")]
+      dnalm inspect -m run/\n  \
+      dnalm inspect -m run/checkpoints/step-000500 -v      # every tensor with its shape\n  \
+      dnalm inspect -m hf-model/model.safetensors")]
     Inspect(InspectArgs),
     /// Sequence vectors ([CLS], mean or max pooling, any layer) for every record, to .npy with ids.tsv.
     #[command(after_help = "Examples:\n  \
@@ -170,8 +170,8 @@ pub enum Command {
       dnalm promoter data --genome hg38.fa.gz --tss epdnew.bed -o prom.csv\n  \
       dnalm promoter data --positives hs_pos_TATA.txt --non-tata permutation -o tata.csv\n  \
       dnalm promoter train --train prom.csv --out-dir prom/\n  \
-      dnalm promoter predict prom/best new.fa -o preds.tsv\n  \
-      dnalm promoter scan prom/best chr2.fa.gz --out-dir scan/")]
+      dnalm promoter predict -m prom/best new.fa -o preds.tsv\n  \
+      dnalm promoter scan -m prom/best chr2.fa.gz --out-dir scan/")]
     Promoter {
         #[command(subcommand)]
         command: PromoterCommand,
@@ -317,6 +317,7 @@ pub struct CorpusArgs {
     /// Seed for sampling and splitting.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Output layout: lines (one sequence per line) or tsv (record, start, end, sequence; 0-based).
     #[arg(long, value_enum, default_value_t = CorpusFormat::Lines)]
     pub format: CorpusFormat,
     /// Hold out this fraction as a test set (needs --out-dir: writes train.* and test.*).
@@ -347,6 +348,8 @@ pub enum Kind {
 pub struct TrainArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    /// Tokenizer to build: hybrid = k-mers + BPE, kmer = overlapping k-mers, varkmer =
+    /// variable-length k-mers.
     #[arg(long, value_enum, default_value_t = Kind::Bpe)]
     pub kind: Kind,
     /// Tokenizer file to write (dnalm JSON).
@@ -364,9 +367,10 @@ pub struct TrainArgs {
     /// Hybrid segment length in nt.
     #[arg(long, default_value_t = 305)]
     pub segment_len: usize,
-    /// Variable k-mer: smallest and largest k.
+    /// Variable k-mer: smallest k.
     #[arg(long, default_value_t = 3)]
     pub min_k: usize,
+    /// Variable k-mer: largest k.
     #[arg(long, default_value_t = 8)]
     pub max_k: usize,
     /// Seed for the variable k-mer draws.
@@ -394,8 +398,10 @@ pub struct EncodeArgs {
     /// Tokenizer file (dnalm JSON, Hugging Face tokenizer.json, or DNABERT vocab.txt).
     #[arg(short, long)]
     pub tokenizer: PathBuf,
+    /// Output file (default stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// What a line holds: ids, tokens (token strings) or tsv (record, start, end, ids).
     #[arg(long, value_enum, default_value_t = EncodeFormat::Ids)]
     pub format: EncodeFormat,
     /// Wrap each piece in [CLS] ... [SEP].
@@ -410,8 +416,10 @@ pub struct EncodeArgs {
 pub struct DecodeArgs {
     /// Lines of space-separated ids; '-' or none = stdin.
     pub input: Option<PathBuf>,
+    /// Tokenizer the ids come from (dnalm JSON, Hugging Face tokenizer.json, or DNABERT vocab.txt).
     #[arg(short, long)]
     pub tokenizer: PathBuf,
+    /// Output file (default stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }
@@ -420,6 +428,7 @@ pub struct DecodeArgs {
 pub struct StatsArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    /// Tokenizer (dnalm JSON, Hugging Face tokenizer.json, or DNABERT vocab.txt).
     #[arg(short, long)]
     pub tokenizer: PathBuf,
     /// Folder for frequencies.tsv, summary.tsv, stats.json and the SVG plots.
@@ -429,8 +438,10 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// Tokenizer to export (dnalm JSON, Hugging Face tokenizer.json, or DNABERT vocab.txt).
     #[arg(short, long)]
     pub tokenizer: PathBuf,
+    /// Folder for tokenizer.json, tokenizer_config.json and vocab.txt.
     #[arg(long)]
     pub out_dir: PathBuf,
     /// model_max_length written to tokenizer_config.json.
@@ -442,6 +453,7 @@ pub struct ExportArgs {
 pub struct TfidfArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    /// k-mer length in nt.
     #[arg(long, default_value_t = 6)]
     pub k: usize,
     /// How many top k-mers to report.
@@ -481,6 +493,7 @@ pub struct NextkmerArgs {
     /// Share of windows (random) or genome blocks (position) held out.
     #[arg(long, default_value_t = 0.2)]
     pub test_fraction: f64,
+    /// Train/test split: position (whole genome blocks), random (single windows), or both.
     #[arg(long, value_enum, default_value_t = SplitChoice::Position)]
     pub split: SplitChoice,
     /// Genome block length of the position split.
@@ -523,18 +536,22 @@ pub struct NextkmerArgs {
 
 #[derive(Debug, Args)]
 pub struct QuickstartArgs {
+    /// Output folder: genome, corpus, tokenizers, statistics, model, task results and report.md.
     #[arg(long, default_value = "dnalm-quickstart")]
     pub out_dir: PathBuf,
     /// Use this genome instead of the generated demonstration genome.
     #[arg(long)]
     pub genome: Option<PathBuf>,
+    /// Seed of the demonstration genome and of every sample, split and training stage.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Demonstration genome: number of records and length of each.
+    /// Demonstration genome: number of records.
     #[arg(long, default_value_t = 3)]
     pub records: usize,
+    /// Demonstration genome: length of each record in nt.
     #[arg(long, default_value_t = 1_000_000)]
     pub record_len: usize,
+    /// BPE merge cycles of the BPE and hybrid tokenizers.
     #[arg(long, default_value_t = 600)]
     pub merges: usize,
     /// Updates of the tiny hybrid model's pre-training (batch 8).
@@ -636,8 +653,16 @@ pub struct PretrainArgs {
 #[derive(Debug, Args)]
 pub struct ExportHfArgs {
     /// A pretrain output folder, a checkpoint folder or a model folder.
-    #[arg(value_name = "MODEL")]
-    pub model: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        required_unless_present = "legacy_model"
+    )]
+    model: Option<PathBuf>,
+    /// The model as the first positional argument (the older spelling of --model).
+    #[arg(value_name = "MODEL", hide = true, conflicts_with = "model")]
+    legacy_model: Option<PathBuf>,
     /// Where to write the Hugging Face files.
     #[arg(long)]
     pub out_dir: PathBuf,
@@ -647,6 +672,7 @@ pub struct ExportHfArgs {
     /// Also write dnalm_sample.safetensors: N random inputs and dnalm's logits.
     #[arg(long, value_name = "N")]
     pub sample: Option<usize>,
+    /// Seed of the --sample inputs.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
@@ -654,6 +680,87 @@ pub struct ExportHfArgs {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// A run folder, checkpoint folder, model folder or .safetensors file.
-    #[arg(value_name = "PATH")]
-    pub path: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "PATH",
+        required_unless_present = "legacy_model"
+    )]
+    model: Option<PathBuf>,
+    /// The model as a positional argument (the older spelling of --model).
+    #[arg(value_name = "MODEL", hide = true, conflicts_with = "model")]
+    legacy_model: Option<PathBuf>,
+}
+
+impl ExportHfArgs {
+    /// The model folder, from `-m/--model` or the older positional spelling.
+    pub fn model(&self) -> &Path {
+        one_model(&self.model, &self.legacy_model)
+    }
+}
+
+impl InspectArgs {
+    /// The folder or file to show, from `-m/--model` or the older positional spelling.
+    pub fn model(&self) -> &Path {
+        one_model(&self.model, &self.legacy_model)
+    }
+}
+
+/// The path given to `-m/--model` or, for one release, positionally (the
+/// older spelling, hidden in `--help`). `--model` is `required_unless_present`
+/// the positional and conflicts with it, so clap has already rejected a command
+/// line with neither or both (usage error, exit 2).
+pub(crate) fn one_model<'a>(
+    flag: &'a Option<PathBuf>,
+    positional: &'a Option<PathBuf>,
+) -> &'a Path {
+    flag.as_deref()
+        .or(positional.as_deref())
+        .expect("clap requires -m/--model or the positional model")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// `path --flag` of every visible argument under `cmd` with no help text.
+    fn undocumented(cmd: &clap::Command, path: &str, seen: &mut usize, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if arg.is_hide_set() || id == "help" || id == "version" {
+                continue;
+            }
+            *seen += 1;
+            let help = arg
+                .get_help()
+                .or(arg.get_long_help())
+                .map(|h| h.to_string());
+            if help.is_none_or(|h| h.trim().is_empty()) {
+                let name = arg
+                    .get_long()
+                    .map_or_else(|| id.to_uppercase(), |l| format!("--{l}"));
+                missing.push(format!("{path} {name}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            undocumented(sub, &format!("{path} {}", sub.get_name()), seen, missing);
+        }
+    }
+
+    #[test]
+    fn every_visible_argument_has_help() {
+        let (mut seen, mut missing) = (0, Vec::new());
+        undocumented(&Cli::command(), "dnalm", &mut seen, &mut missing);
+        assert!(
+            seen > 200,
+            "only {seen} arguments walked: is the tree complete?"
+        );
+        assert!(
+            missing.is_empty(),
+            "arguments without a /// description:\n{}",
+            missing.join("\n")
+        );
+    }
 }

@@ -329,7 +329,7 @@ fn frame(tok: &AnyTokenizer, seqs: &[Vec<u8>], max_len: usize) -> Result<BatchIn
 }
 
 pub fn export_hf(a: ExportHfArgs) -> Result<()> {
-    let dir = model_dir(&a.model)?;
+    let dir = model_dir(a.model())?;
     let tok_path = match &a.tokenizer {
         Some(t) => t.clone(),
         None => find_run_tokenizer(&dir).with_context(|| {
@@ -547,7 +547,7 @@ fn describe_weights(md: &mut String, path: &Path, verbose: bool) -> Result<()> {
 }
 
 pub fn inspect(a: InspectArgs, verbose: u8) -> Result<()> {
-    let p = &a.path;
+    let p = a.model();
     let mut md = String::new();
     if p.is_file() {
         describe_weights(&mut md, p, true)?;

@@ -493,8 +493,8 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
         .iter()
         .map(|p| read_tss(p))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let mut scorer = Scorer::load(&a.model, a.tokenizer.as_deref())
-        .with_context(|| format!("cannot load the model {}", show_path(&a.model)))?;
+    let mut scorer = Scorer::load(a.model(), a.tokenizer.as_deref())
+        .with_context(|| format!("cannot load the model {}", show_path(a.model())))?;
     if let Some(m) = a.max_len {
         if m < 3 {
             bail!("--max-len {m}: at least 3 ([CLS], one token, [SEP])");
@@ -505,7 +505,7 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
     let window = match (a.window, trained) {
         (Some(w), t) if t > 0 && w != t => bail!(
             "--window {w}: {} was trained on {t}-nt sequences; scan with --window {t}",
-            show_path(&a.model)
+            show_path(a.model())
         ),
         (Some(w), _) => w,
         (None, 0) => 300,
@@ -524,9 +524,9 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
         a.stride
     );
     let started = std::time::Instant::now();
-    let pb = crate::progress::bar(0, format!("scanning {}", show_path(&a.fasta)));
+    let pb = crate::progress::bar(0, format!("scanning {}", show_path(a.fasta())));
     let (windows, stats) = scan_fasta(
-        &a.fasta,
+        a.fasta(),
         a.region.as_ref(),
         &mut |seqs| scorer.score(seqs),
         &spec,
@@ -541,7 +541,7 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
     if windows.is_empty() {
         bail!(
             "{}: no {window}-nt window without N to scan",
-            show_path(&a.fasta),
+            show_path(a.fasta()),
         );
     }
     info!(
@@ -583,7 +583,7 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
             bail!(
                 "--truth {}: no TSS lies on a record of {}",
                 show_path(path),
-                show_path(&a.fasta)
+                show_path(a.fasta())
             );
         }
         reports.push((show_path(path), r));
@@ -645,9 +645,9 @@ pub fn scan(a: PromoterScanArgs) -> Result<()> {
     }
     let n_hit = windows.iter().filter(|w| w.prob >= threshold).count();
     let run = serde_json::json!({
-        "model": show_path(&a.model),
+        "model": show_path(a.model()),
         "model_description": scorer.describe(),
-        "fasta": show_path(&a.fasta),
+        "fasta": show_path(a.fasta()),
         "window": window,
         "stride": a.stride,
         "threshold": threshold,

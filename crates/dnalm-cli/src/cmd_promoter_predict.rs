@@ -14,15 +14,15 @@ use crate::input::show_path;
 
 /// `promoter predict`: score a file with a saved model.
 pub fn predict(a: PromoterPredictArgs) -> Result<()> {
-    let scorer = Scorer::load(&a.model, a.tokenizer.as_deref())
-        .with_context(|| format!("cannot load the model {}", show_path(&a.model)))?;
+    let scorer = Scorer::load(a.model(), a.tokenizer.as_deref())
+        .with_context(|| format!("cannot load the model {}", show_path(a.model())))?;
     let threshold = a.threshold.unwrap_or(scorer.meta.threshold);
     if !(0.0..=1.0).contains(&threshold) {
         bail!("--threshold {threshold} must be in [0, 1]");
     }
-    let records = read_sequences(&a.input)?;
+    let records = read_sequences(a.input())?;
     if records.is_empty() {
-        bail!("{}: no sequence", show_path(&a.input));
+        bail!("{}: no sequence", show_path(a.input()));
     }
     let want = scorer.meta.sequence_length;
     if want > 0 {
@@ -30,7 +30,7 @@ pub fn predict(a: PromoterPredictArgs) -> Result<()> {
             bail!(
                 "{}: {} has {} nt, the model was trained on {want} nt (cut or pad the input, or \
                  scan longer sequences with `dnalm promoter scan`)",
-                show_path(&a.input),
+                show_path(a.input()),
                 r.describe(),
                 r.sequence.len()
             );

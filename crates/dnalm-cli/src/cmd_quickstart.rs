@@ -314,7 +314,7 @@ fn pretrain_stage(a: &QuickstartArgs, segments: &std::path::Path, md: &mut Strin
     writeln!(
         md,
         "\nChance for a uniform guess over the vocabulary is a loss of ln(V). The model (best \
-         evaluation) is in `pretrain/model/`; `dnalm export-hf OUT_DIR/pretrain --out-dir hf-model/` \
+         evaluation) is in `pretrain/model/`; `dnalm export-hf -m OUT_DIR/pretrain --out-dir hf-model/` \
          makes a Hugging Face folder of it.\n\n![loss](pretrain/loss.svg)\n"
     )?;
     Ok(())
@@ -490,7 +490,7 @@ fn promoter_stage(
          passes, batch 16, lr 5e-4) and trained the predictors on the other half with early \
          stopping on validation AUROC. Full report: `promoter/results.md`; every predictor is \
          saved in `promoter/predictors/`, the best on validation in `promoter/best/`, the \
-         fine-tuned classifier in `promoter/classifier/` (`dnalm promoter scan promoter/best \
+         fine-tuned classifier in `promoter/classifier/` (`dnalm promoter scan -m promoter/best \
          genome.fa.gz` scans the genome with the best one).\n",
         tss.len()
     )?;

@@ -117,6 +117,7 @@ pub struct BookTrainArgs {
     /// Pairs per accuracy test.
     #[arg(long, default_value_t = 400)]
     pub test_pairs: usize,
+    /// Seed of every random choice: held-out text and fragments, weights, batch order, test pairs.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }

@@ -7,7 +7,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct BookDictionaryArgs {
     /// The book model folder (`dnalm book train`).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub model: PathBuf,
     /// Output folder: dictionary.json / .tsv, collapse.tsv / .md / .svg.
     #[arg(short = 'o', long, default_value = "dnalm-dict")]
@@ -15,6 +15,7 @@ pub struct BookDictionaryArgs {
     /// Nearest English neighbours the draw chooses among.
     #[arg(long, default_value_t = dnalm_book::dictionary::DEFAULT_TOP_K)]
     pub top_k: usize,
+    /// Seed of the top-k draw.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
@@ -31,7 +32,7 @@ pub struct BookEvalArgs {
     pub book: Option<PathBuf>,
     /// The book model folder: needed for the English evaluation and the
     /// stability check.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// English corpus: `austen`, a plain-text file or an R .rdb, as given to
     /// `dnalm book train`; its held-out part (the split the model was
@@ -68,6 +69,7 @@ pub struct BookEvalArgs {
     /// Stride of the boundary rules (default: the book's run.json, else 192).
     #[arg(long)]
     pub stride: Option<usize>,
+    /// Seed of the random segmentations of the permutation tests.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Output folder (default: BOOK/eval, or dnalm-eval without --book).

@@ -15,7 +15,7 @@ pub enum TitleChoice {
 #[derive(Debug, Args)]
 pub struct BookWriteArgs {
     /// A book model folder (`dnalm book train`).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub model: PathBuf,
     /// The genome: FASTA, plain or gzip ("-" = stdin).
     #[arg(value_name = "GENOME")]
@@ -68,8 +68,10 @@ pub struct BookWriteArgs {
     /// Title length in DNA words.
     #[arg(long, default_value_t = 3)]
     pub title_len: usize,
+    /// How titles are generated: greedy or sample.
     #[arg(long, value_enum, default_value_t = TitleChoice::Greedy)]
     pub titles: TitleChoice,
+    /// Softmax temperature of --titles sample.
     #[arg(long, default_value_t = 1.0)]
     pub title_temperature: f32,
     /// Seed of sampled titles.

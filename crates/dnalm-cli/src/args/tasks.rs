@@ -1,7 +1,7 @@
 //! Arguments of the downstream-task commands: embeddings, word vectors,
 //! attention, motifs and promoters.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 #[derive(Debug, Args, Clone)]
 pub struct ModelArgs {
     /// A pretrain run folder (its model/ or best/) or a model folder.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub model: PathBuf,
     /// Tokenizer (default: the run's tokenizer.dnalm.json beside the model).
     #[arg(short, long)]
@@ -33,8 +33,10 @@ pub struct EmbedArgs {
     /// FASTA/FASTQ, one sequence per line, or a CSV/TSV table with a `sequence` column.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+    /// Output folder: embeddings.npy, ids.tsv, results.tsv / .md and a plot.
     #[arg(long, default_value = "dnalm-embed")]
     pub out_dir: PathBuf,
+    /// How a chunk's token states become one vector: [CLS] state, mean or max over tokens.
     #[arg(long, value_enum, default_value_t = PoolingChoice::Mean)]
     pub pooling: PoolingChoice,
     /// Hidden state: 0 = embeddings, N = layer N (default: the last).
@@ -62,11 +64,13 @@ pub struct VectorsArgs {
     /// Write the matrix (and neighbour / contextual files) here.
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
+    /// Matrix files: word2vec (vectors.txt), npy (vectors.npy) or both.
     #[arg(long, value_enum, default_value_t = VectorFormat::Both)]
     pub format: VectorFormat,
     /// Print the nearest tokens of TOKEN by cosine similarity (TSV on stdout).
     #[arg(long, value_name = "TOKEN")]
     pub neighbours: Option<String>,
+    /// Neighbours printed by --neighbours.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
     /// Contextual vectors of the tokens of these sequences (FASTA or one per line; needs --out-dir).
@@ -84,6 +88,7 @@ pub struct AttentionArgs {
     /// FASTA/FASTQ or one sequence per line (A/C/G/T; N is an error here).
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+    /// Output folder: seqI.npy / .json / .html / .svg per record, results.tsv and results.md.
     #[arg(long, default_value = "dnalm-attention")]
     pub out_dir: PathBuf,
     /// The first N records only.
@@ -98,11 +103,13 @@ pub struct MotifsArgs {
     /// CSV/TSV table with `sequence` and `label` (0/1) columns, plain or gzip.
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
+    /// Output folder for the motif tables, plots and the tf-idf check.
     #[arg(long, default_value = "dnalm-motifs")]
     pub out_dir: PathBuf,
     /// At most N sequences of each class, sampled with --seed (0 = all).
     #[arg(long, default_value_t = 0)]
     pub max_per_class: usize,
+    /// Seed of the --max-per-class sample.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Shortest high-attention region, in bases.
@@ -150,7 +157,7 @@ pub enum PromoterCommand {
       dnalm promoter train --train gena_prom300.csv.gz --out-dir prom/\n  \
       dnalm promoter train --train train.csv --valid dev.csv --test test.csv --out-dir gue/\n  \
       dnalm promoter train --train prom.csv --model run-k6/ --encodings one-hot,fine-tuned --out-dir prom-k6/\n  \
-      dnalm promoter predict prom/best new.fa -o preds.tsv\n\n\
+      dnalm promoter predict -m prom/best new.fa -o preds.tsv\n\n\
       DATA: a CSV with sequence,label (+ any columns; a group column is kept), DNABERT's k-mer TSV,\n\
       or `dnalm promoter data` output; labels 0/1, one length for all files. Rows are grouped (group\n\
       column, same multiset of 20 parts, or a shared 50-mer on either strand). Without --test and\n\
@@ -171,10 +178,10 @@ pub enum PromoterCommand {
     Train(Box<PromoterTrainArgs>),
     /// Slide a window along a FASTA on both strands: promoter probability bedGraphs and BED6 calls.
     #[command(after_help = "Examples:\n  \
-      dnalm promoter scan prom/best chr2.fa.gz --out-dir scan/\n  \
-      dnalm promoter scan prom/best genome.fa --stride 10 --threshold 0.9 --out-dir scan/\n  \
-      dnalm promoter scan prom/best chr2.fa.gz --truth tss.bed --max-calls-per-mb 50 --out-dir scan/\n  \
-      dnalm promoter scan prom/best hg38.fa.gz --region chr2:1,000,001-2,000,000 --out-dir scan/\n\n\
+      dnalm promoter scan -m prom/best chr2.fa.gz --out-dir scan/\n  \
+      dnalm promoter scan -m prom/best genome.fa --stride 10 --threshold 0.9 --out-dir scan/\n  \
+      dnalm promoter scan -m prom/best chr2.fa.gz --truth tss.bed --max-calls-per-mb 50 --out-dir scan/\n  \
+      dnalm promoter scan -m prom/best hg38.fa.gz --region chr2:1,000,001-2,000,000 --out-dir scan/\n\n\
       OUT gets plus.bedGraph and minus.bedGraph (each window's P(promoter) on the stride-wide bin\n\
       around the window centre) and calls.bed (BED6, 0-based: windows >= --threshold, overlapping\n\
       ones of a strand merged; score = 1000 x the best probability; on + the TSS sits 249 nt\n\
@@ -188,9 +195,9 @@ pub enum PromoterCommand {
     Scan(PromoterScanArgs),
     /// Score sequences with a saved predictor or classifier: a TSV of probabilities and calls.
     #[command(after_help = "Examples:\n  \
-      dnalm promoter predict prom/best candidates.fa -o preds.tsv\n  \
-      dnalm promoter predict prom/predictors/one-hot-cnn-dense test.csv --threshold 0.5\n  \
-      dnalm promoter predict prom-k6/classifier test.csv -o preds.tsv\n\n\
+      dnalm promoter predict -m prom/best candidates.fa -o preds.tsv\n  \
+      dnalm promoter predict -m prom/predictors/one-hot-cnn-dense test.csv --threshold 0.5\n  \
+      dnalm promoter predict -m prom-k6/classifier test.csv -o preds.tsv\n\n\
       Output (TSV with a header, one row per input record in input order): name (record name, or\n\
       the row number), probability (of a promoter), prediction (1 at or above the threshold saved\n\
       with the model, else 0) and, when the input has labels, label. Every sequence must have the\n\
@@ -237,6 +244,7 @@ pub struct PromoterDataArgs {
     /// Output CSV (.gz = gzip; default stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Seed of the negatives: genomic windows, substitutions and permutations.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
@@ -258,7 +266,7 @@ pub struct PromoterTrainArgs {
     pub test: Option<PathBuf>,
     /// Pre-trained encoder (a `dnalm pretrain` run or model folder): adds the DNABERT-Prom
     /// protocol (fine-tuning, encoder encodings). Without it, predictors read one-hot bases.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// Tokenizer of the model (default: the run's tokenizer.dnalm.json).
     #[arg(short, long, requires = "model")]
@@ -337,6 +345,7 @@ pub struct PromoterTrainArgs {
     /// Bootstrap resamples of the test rows for the 95 % intervals.
     #[arg(long, default_value_t = 1000)]
     pub bootstrap: usize,
+    /// Seed of the split, row sampling, weights, batch order, dropout and bootstrap.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
@@ -348,9 +357,20 @@ fn parse_region(s: &str) -> Result<dnalm_tasks::promoter::scan::Region, String> 
 #[derive(Debug, Args)]
 pub struct PromoterPredictArgs {
     /// A saved predictor (OUT/predictors/NAME, OUT/best) or classifier folder (OUT/classifier).
-    pub model: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        required_unless_present = "legacy_input"
+    )]
+    model: Option<PathBuf>,
+    // In the older spelling `predict MODEL INPUT` this holds the model.
     /// Sequences: CSV/TSV with a sequence column (a label column is kept), FASTA/FASTQ, or one per line.
-    pub input: PathBuf,
+    #[arg(value_name = "INPUT")]
+    first: PathBuf,
+    /// The sequences when the model is given positionally (the older spelling of --model).
+    #[arg(value_name = "INPUT", hide = true, conflicts_with = "model")]
+    legacy_input: Option<PathBuf>,
     /// Output TSV: name, probability, prediction (at the saved threshold), label (if the input has one).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -365,17 +385,30 @@ pub struct PromoterPredictArgs {
 #[derive(Debug, Args)]
 pub struct PromoterScanArgs {
     /// A saved predictor (OUT/best, OUT/predictors/NAME) or classifier folder (OUT/classifier).
-    pub model: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        required_unless_present = "legacy_fasta"
+    )]
+    model: Option<PathBuf>,
+    // In the older spelling `scan MODEL FASTA` this holds the model.
     /// FASTA to scan (plain or gzip).
-    pub fasta: PathBuf,
+    #[arg(value_name = "FASTA")]
+    first: PathBuf,
+    /// The FASTA when the model is given positionally (the older spelling of --model).
+    #[arg(value_name = "FASTA", hide = true, conflicts_with = "model")]
+    legacy_fasta: Option<PathBuf>,
     /// Tokenizer (default: the folder's tokenizer.dnalm.json).
     #[arg(short, long)]
     pub tokenizer: Option<PathBuf>,
+    /// Output folder: plus.bedGraph, minus.bedGraph, calls.bed (and the --truth tables).
     #[arg(long, default_value = "dnalm-promoter-scan")]
     pub out_dir: PathBuf,
     /// Window length (default: the model's training length; 300 for an older classifier folder).
     #[arg(long)]
     pub window: Option<usize>,
+    /// Step between window starts in nt (the bedGraph bin width).
     #[arg(long, default_value_t = 50)]
     pub stride: usize,
     /// Calls: windows with P(promoter) at or above this (default: the model's saved threshold).
@@ -406,4 +439,42 @@ pub struct PromoterScanArgs {
     /// --truth: seed of the random placement.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+/// `MODEL INPUT` (the older spelling) or `-m MODEL INPUT`: with the model
+/// positional, the first positional is the model and the second the input.
+fn model_and_input<'a>(
+    flag: &'a Option<PathBuf>,
+    first: &'a Path,
+    legacy_second: &'a Option<PathBuf>,
+) -> (&'a Path, &'a Path) {
+    match (flag, legacy_second) {
+        (Some(model), _) => (model, first),
+        (None, Some(second)) => (first, second),
+        (None, None) => unreachable!("clap requires -m/--model or MODEL INPUT"),
+    }
+}
+
+impl PromoterPredictArgs {
+    /// The saved predictor or classifier folder.
+    pub fn model(&self) -> &Path {
+        model_and_input(&self.model, &self.first, &self.legacy_input).0
+    }
+
+    /// The sequences to score.
+    pub fn input(&self) -> &Path {
+        model_and_input(&self.model, &self.first, &self.legacy_input).1
+    }
+}
+
+impl PromoterScanArgs {
+    /// The saved predictor or classifier folder.
+    pub fn model(&self) -> &Path {
+        model_and_input(&self.model, &self.first, &self.legacy_fasta).0
+    }
+
+    /// The FASTA to scan.
+    pub fn fasta(&self) -> &Path {
+        model_and_input(&self.model, &self.first, &self.legacy_fasta).1
+    }
 }
