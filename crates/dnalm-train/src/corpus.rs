@@ -77,6 +77,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 
+mod line;
 mod writer;
 
 pub use writer::{InputFormat, Progress, TokenCorpusBuilder, TokenCorpusWriter};
