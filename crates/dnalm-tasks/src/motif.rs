@@ -129,60 +129,11 @@ pub fn analyse(
     opts: &MotifOptions,
     on_batch: &mut dyn FnMut(usize, usize),
 ) -> Result<MotifReport> {
-    if seqs.len() != labels.len() {
-        return Err(TaskError::Data(format!(
-            "motif analysis: {} sequences but {} labels",
-            seqs.len(),
-            labels.len()
-        )));
-    }
-    let positives = labels.iter().filter(|&&l| l == 1).count();
-    let negatives = labels.len() - positives;
-    if positives == 0 || negatives == 0 {
-        return Err(TaskError::Data(format!(
-            "motif analysis needs positives and negatives: {positives} positive, {negatives} negative sequences"
-        )));
-    }
-    if opts.k == 0 || opts.k > 32 {
-        return Err(TaskError::Config(format!(
-            "--motif-k {}: must be in 1..=32",
-            opts.k
-        )));
-    }
-    let cfg = &model.pretrained.config;
-    let (layers, heads) = (cfg.num_hidden_layers, cfg.num_attention_heads);
-    let max = cfg.max_position_embeddings;
-    let sp = model.tokenizer.vocab().specials();
+    let (positives, negatives) = check_inputs(seqs, labels, opts)?;
     // Tokenize everything first: a sequence that does not fit stops the run
     // before any model work.
-    let mut framed = Vec::with_capacity(seqs.len());
-    for (i, s) in seqs.iter().enumerate() {
-        let (ids, spans) = encode_with_spans(&model.tokenizer, s)?;
-        if ids.is_empty() || ids.len() + 2 > max {
-            return Err(TaskError::Data(format!(
-                "sequence {} ({} bases) gives {} tokens: needs 1..={} to fit the model",
-                i + 1,
-                s.len(),
-                ids.len(),
-                max - 2
-            )));
-        }
-        let mut frame = vec![sp.cls];
-        frame.extend(&ids);
-        frame.push(sp.sep);
-        framed.push((frame, spans));
-    }
-    let mut scores: Vec<TokenScores> = Vec::with_capacity(seqs.len());
-    for (b, batch) in framed.chunks(opts.batch_size.max(1)).enumerate() {
-        let rows: Vec<Vec<u32>> = batch.iter().map(|(f, _)| f.clone()).collect();
-        for st in run_rows(model, device, &rows, layers, true, rows.len())? {
-            scores.push(row_scores(&st, layers, heads));
-        }
-        on_batch(
-            (b * opts.batch_size.max(1) + batch.len()).min(seqs.len()),
-            seqs.len(),
-        );
-    }
+    let framed = frame_all(model, seqs)?;
+    let scores = attention_scores(model, device, &framed, opts, on_batch)?;
     // Regions and candidate k-mers in the positives.
     let mut hits: FxHashMap<&[u8], usize> = FxHashMap::default();
     let (mut regions, mut with_region) = (0usize, 0usize);
@@ -205,6 +156,102 @@ pub fn analyse(
         .filter(|&(_, n)| n >= opts.min_hits)
         .collect();
     cands.sort();
+    let rows = motif_rows(&cands, seqs, labels, positives)?;
+    let ids: Vec<&[u32]> = framed.iter().map(|(f, _)| &f[1..f.len() - 1]).collect();
+    let received: Vec<&[f64]> = scores.iter().map(|s| s.received.as_slice()).collect();
+    Ok(MotifReport {
+        positives,
+        negatives,
+        regions,
+        positives_with_region: with_region,
+        motifs: rows,
+        tfidf: tfidf_correlation(&ids, &received)?,
+    })
+}
+
+/// Labels pair up with sequences and hold both classes, and k is usable;
+/// returns the positive and negative counts.
+fn check_inputs(seqs: &[Vec<u8>], labels: &[u8], opts: &MotifOptions) -> Result<(usize, usize)> {
+    if seqs.len() != labels.len() {
+        return Err(TaskError::Data(format!(
+            "motif analysis: {} sequences but {} labels",
+            seqs.len(),
+            labels.len()
+        )));
+    }
+    let positives = labels.iter().filter(|&&l| l == 1).count();
+    let negatives = labels.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return Err(TaskError::Data(format!(
+            "motif analysis needs positives and negatives: {positives} positive, {negatives} negative sequences"
+        )));
+    }
+    if opts.k == 0 || opts.k > 32 {
+        return Err(TaskError::Config(format!(
+            "--motif-k {}: must be in 1..=32",
+            opts.k
+        )));
+    }
+    Ok((positives, negatives))
+}
+
+/// A sequence as `[CLS] ids [SEP]`, with the bases each token spans.
+type Framed = (Vec<u32>, Vec<Range<usize>>);
+
+/// Each sequence framed for the model.
+fn frame_all(model: &TaskModel, seqs: &[Vec<u8>]) -> Result<Vec<Framed>> {
+    let max = model.pretrained.config.max_position_embeddings;
+    let sp = model.tokenizer.vocab().specials();
+    let mut framed = Vec::with_capacity(seqs.len());
+    for (i, s) in seqs.iter().enumerate() {
+        let (ids, spans) = encode_with_spans(&model.tokenizer, s)?;
+        if ids.is_empty() || ids.len() + 2 > max {
+            return Err(TaskError::Data(format!(
+                "sequence {} ({} bases) gives {} tokens: needs 1..={} to fit the model",
+                i + 1,
+                s.len(),
+                ids.len(),
+                max - 2
+            )));
+        }
+        let mut frame = vec![sp.cls];
+        frame.extend(&ids);
+        frame.push(sp.sep);
+        framed.push((frame, spans));
+    }
+    Ok(framed)
+}
+
+/// Attention scores of every token of every framed sequence, in batches.
+fn attention_scores(
+    model: &TaskModel,
+    device: &dnalm_model::Device,
+    framed: &[Framed],
+    opts: &MotifOptions,
+    on_batch: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<TokenScores>> {
+    let cfg = &model.pretrained.config;
+    let (layers, heads) = (cfg.num_hidden_layers, cfg.num_attention_heads);
+    let total = framed.len();
+    let mut scores: Vec<TokenScores> = Vec::with_capacity(total);
+    for (b, batch) in framed.chunks(opts.batch_size.max(1)).enumerate() {
+        let rows: Vec<Vec<u32>> = batch.iter().map(|(f, _)| f.clone()).collect();
+        for st in run_rows(model, device, &rows, layers, true, rows.len())? {
+            scores.push(row_scores(&st, layers, heads));
+        }
+        on_batch((b * opts.batch_size.max(1) + batch.len()).min(total), total);
+    }
+    Ok(scores)
+}
+
+/// One row per candidate k-mer: positives and negatives containing it, the
+/// hypergeometric p-value and the Benjamini-Hochberg q-value, best first.
+fn motif_rows(
+    cands: &[(&[u8], usize)],
+    seqs: &[Vec<u8>],
+    labels: &[u8],
+    positives: usize,
+) -> Result<Vec<MotifRow>> {
     let lf = LnFactorials::new(seqs.len());
     let mut rows: Vec<MotifRow> = cands
         .iter()
@@ -239,16 +286,7 @@ pub fn analyse(
             .then(b.region_hits.cmp(&a.region_hits))
             .then(a.motif.cmp(&b.motif))
     });
-    let ids: Vec<&[u32]> = framed.iter().map(|(f, _)| &f[1..f.len() - 1]).collect();
-    let received: Vec<&[f64]> = scores.iter().map(|s| s.received.as_slice()).collect();
-    Ok(MotifReport {
-        positives,
-        negatives,
-        regions,
-        positives_with_region: with_region,
-        motifs: rows,
-        tfidf: tfidf_correlation(&ids, &received)?,
-    })
+    Ok(rows)
 }
 
 /// Spearman between each token's tf-idf in its sequence and `received`

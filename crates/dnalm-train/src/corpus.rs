@@ -77,6 +77,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 
+mod line;
 mod writer;
 
 pub use writer::{InputFormat, Progress, TokenCorpusBuilder, TokenCorpusWriter};
@@ -173,28 +174,37 @@ fn map_read_only(file: &File, path: &Path) -> Result<Mmap> {
     unsafe { Mmap::map(file) }.map_err(|e| TrainError::io(path, e))
 }
 
-impl TokenCorpus {
-    /// Map `path` and check everything a later read relies on: magic,
-    /// version, sizes, offsets, first-part lengths and every id < vocab
-    /// size. After this, reads cannot fail except on a bad index.
-    pub fn open(path: &Path) -> Result<TokenCorpus> {
+/// The error for a file shorter than the header: not a corpus at all, or
+/// a truncated one.
+fn short_file(file: &mut File, len: u64, path: &Path) -> TrainError {
+    let mut head = Vec::new();
+    if let Err(e) = file.read_to_end(&mut head) {
+        return TrainError::io(path, e);
+    }
+    if !MAGIC.starts_with(&head[..head.len().min(8)]) || head.is_empty() {
+        return TrainError::corpus(path, "wrong magic (not a dnalm token corpus)");
+    }
+    TrainError::corpus(
+        path,
+        format!("truncated: {len} bytes, the header alone is {HEADER_LEN}"),
+    )
+}
+
+/// The checked fields of a corpus header.
+struct Header {
+    width: u32,
+    vocab_size: u64,
+    n: u64,
+    n_tokens: u64,
+    hybrid: Option<HybridLayout>,
+    kind: String,
+}
+
+impl Header {
+    fn read(map: &[u8], path: &Path) -> Result<Header> {
         let bad = |msg: String| TrainError::corpus(path, msg);
-        let mut file = File::open(path).map_err(|e| TrainError::io(path, e))?;
-        let len = file.metadata().map_err(|e| TrainError::io(path, e))?.len();
-        if len < HEADER_LEN {
-            let mut head = Vec::new();
-            file.read_to_end(&mut head)
-                .map_err(|e| TrainError::io(path, e))?;
-            if !MAGIC.starts_with(&head[..head.len().min(8)]) || head.is_empty() {
-                return Err(bad("wrong magic (not a dnalm token corpus)".into()));
-            }
-            return Err(bad(format!(
-                "truncated: {len} bytes, the header alone is {HEADER_LEN}"
-            )));
-        }
-        let map = map_read_only(&file, path)?;
-        let u32_at = |o: usize| le_u32(&map, o);
-        let u64_at = |o: usize| le_u64(&map, o);
+        let u32_at = |o: usize| le_u32(map, o);
+        let u64_at = |o: usize| le_u64(map, o);
         if map[..8] != MAGIC {
             return Err(bad("wrong magic (not a dnalm token corpus)".into()));
         }
@@ -206,7 +216,7 @@ impl TokenCorpus {
         }
         let width = u32_at(12);
         let vocab_size = u64_at(16);
-        let (n64, n_tokens, flags) = (u64_at(24), u64_at(32), u32_at(40));
+        let (n, n_tokens, flags) = (u64_at(24), u64_at(32), u32_at(40));
         let want_width = if vocab_size <= 1 << 16 { 2 } else { 4 };
         if vocab_size == 0 || vocab_size > u64::from(u32::MAX) + 1 || width != want_width {
             return Err(bad(format!(
@@ -233,8 +243,21 @@ impl TokenCorpus {
             .filter(|k| k.bytes().all(|b| b.is_ascii_graphic()))
             .ok_or_else(|| bad("tokenizer kind is not ASCII".into()))?
             .to_string();
+        Ok(Header {
+            width,
+            vocab_size,
+            n,
+            n_tokens,
+            hybrid,
+            kind,
+        })
+    }
 
-        // Section sizes, with overflow treated as "too large for this file".
+    /// Bytes of the offsets and first-part sections, once the sections add
+    /// up to the file's `len` (overflow counts as too large for the file).
+    fn section_sizes(&self, len: u64, path: &Path) -> Result<(u64, u64)> {
+        let bad = |msg: String| TrainError::corpus(path, msg);
+        let (n64, n_tokens) = (self.n, self.n_tokens);
         let too_big = || {
             bad(format!("header counts ({n64} sequences, {n_tokens} tokens) do not fit the file ({len} bytes)"))
         };
@@ -242,14 +265,16 @@ impl TokenCorpus {
             .checked_add(1)
             .and_then(|x| x.checked_mul(8))
             .ok_or_else(too_big)?;
-        let firsts_len = if hybrid.is_some() {
+        let firsts_len = if self.hybrid.is_some() {
             n64.checked_mul(4)
                 .map(|x| x.div_ceil(8) * 8)
                 .ok_or_else(too_big)?
         } else {
             0
         };
-        let ids_len = n_tokens.checked_mul(u64::from(width)).ok_or_else(too_big)?;
+        let ids_len = n_tokens
+            .checked_mul(u64::from(self.width))
+            .ok_or_else(too_big)?;
         let expected = [offsets_len, firsts_len, ids_len]
             .iter()
             .try_fold(HEADER_LEN, |a, &b| a.checked_add(b))
@@ -261,57 +286,91 @@ impl TokenCorpus {
                 format!("{} bytes of trailing data after the ids", len - expected)
             }));
         }
+        Ok((offsets_len, firsts_len))
+    }
+}
+
+impl TokenCorpus {
+    /// Map `path` and check everything a later read relies on: magic,
+    /// version, sizes, offsets, first-part lengths and every id < vocab
+    /// size. After this, reads cannot fail except on a bad index.
+    pub fn open(path: &Path) -> Result<TokenCorpus> {
+        let bad = |msg: String| TrainError::corpus(path, msg);
+        let mut file = File::open(path).map_err(|e| TrainError::io(path, e))?;
+        let len = file.metadata().map_err(|e| TrainError::io(path, e))?.len();
+        if len < HEADER_LEN {
+            return Err(short_file(&mut file, len, path));
+        }
+        let map = map_read_only(&file, path)?;
+        let h = Header::read(&map, path)?;
+        let (offsets_len, firsts_len) = h.section_sizes(len, path)?;
         // The file length matched, so every count now fits in usize.
-        let n = n64 as usize;
-        let firsts_at = hybrid.map(|_| (HEADER_LEN + offsets_len) as usize);
+        let n = h.n as usize;
+        let firsts_at = h.hybrid.map(|_| (HEADER_LEN + offsets_len) as usize);
         let ids_at = (HEADER_LEN + offsets_len + firsts_len) as usize;
 
         let mut corpus = TokenCorpus {
             path: path.to_path_buf(),
             map,
-            width: width as usize,
-            vocab_size,
+            width: h.width as usize,
+            vocab_size: h.vocab_size,
             n,
-            n_tokens,
-            kind,
-            hybrid,
+            n_tokens: h.n_tokens,
+            kind: h.kind,
+            hybrid: h.hybrid,
             firsts_at,
             ids_at,
             max_len: 0,
         };
-        let mut prev = corpus.offset(0);
+        corpus.max_len = corpus.check_offsets().map_err(bad)?;
+        corpus.check_firsts().map_err(bad)?;
+        corpus.check_ids()?;
+        Ok(corpus)
+    }
+
+    /// Offsets start at 0, never decrease and end at the token count;
+    /// returns the longest sequence.
+    fn check_offsets(&self) -> std::result::Result<usize, String> {
+        let (n, n_tokens) = (self.n, self.n_tokens);
+        let mut max_len = 0;
+        let mut prev = self.offset(0);
         if prev != 0 {
-            return Err(bad(format!("offsets[0] is {prev}, not 0")));
+            return Err(format!("offsets[0] is {prev}, not 0"));
         }
         for i in 1..=n {
-            let o = corpus.offset(i);
+            let o = self.offset(i);
             if o < prev || o > n_tokens {
-                return Err(bad(format!(
+                return Err(format!(
                     "offsets out of range at sequence {}: {prev} then {o} ({n_tokens} tokens)",
                     i - 1
-                )));
+                ));
             }
-            corpus.max_len = corpus.max_len.max((o - prev) as usize);
+            max_len = max_len.max((o - prev) as usize);
             prev = o;
         }
         if prev != n_tokens {
-            return Err(bad(format!(
+            return Err(format!(
                 "the offsets end at {prev}, the header counts {n_tokens} tokens"
-            )));
+            ));
         }
-        if let Some(at) = firsts_at {
-            for i in 0..n {
-                let f = u64::from(le_u32(&corpus.map, at + 4 * i));
-                let seq_len = corpus.offset(i + 1) - corpus.offset(i);
-                if f > seq_len {
-                    return Err(bad(format!(
-                        "sequence {i}: first-part length {f} exceeds its {seq_len} tokens"
-                    )));
-                }
+        Ok(max_len)
+    }
+
+    /// Each first-part length fits its sequence (hybrid corpora only).
+    fn check_firsts(&self) -> std::result::Result<(), String> {
+        let Some(at) = self.firsts_at else {
+            return Ok(());
+        };
+        for i in 0..self.n {
+            let f = u64::from(le_u32(&self.map, at + 4 * i));
+            let seq_len = self.offset(i + 1) - self.offset(i);
+            if f > seq_len {
+                return Err(format!(
+                    "sequence {i}: first-part length {f} exceeds its {seq_len} tokens"
+                ));
             }
         }
-        corpus.check_ids()?;
-        Ok(corpus)
+        Ok(())
     }
 
     /// Every id < vocab size, scanned in parallel; names the first bad one.

@@ -211,10 +211,149 @@ pub fn pretrain(
 ) -> Result<Summary> {
     cfg.validate()?;
     let corpus = data.train;
-    let vocab = corpus.vocab_size();
-    if let Some(e) = data.eval {
-        if e.vocab_size() != vocab || e.tokenizer_kind() != corpus.tokenizer_kind() {
-            return Err(TrainError::Config(format!(
+    let prep = prepare(cfg, data)?;
+    let train_sequences = prep.train_idx.len();
+    let sampler = BatchSampler::new(prep.train_idx.clone(), cfg.batch_size, cfg.seed)?;
+    let previous = open_out_dir(out, opts)?;
+
+    let inner = dnalm_model::device(dnalm_model::Backend::Cpu).map_err(TrainError::Model)?;
+    let device = inner.clone().autodiff();
+    let resume_from = previous.filter(|_| opts.resume);
+    let (mut model, mut opt, mut state) = start(
+        cfg,
+        &prep.model_cfg,
+        &prep.run_toml,
+        resume_from,
+        out,
+        &inner,
+        &device,
+    )?;
+    prep.write_run_files(out)?;
+    let mut log = MetricsLog::open(out, state.step)?;
+
+    let schedule = LinearSchedule::new(cfg.lr, cfg.warmup_steps, cfg.max_steps)?;
+    let clip = (cfg.max_grad_norm > 0.0).then_some(cfg.max_grad_norm);
+    on_event(&Event::Started {
+        start_step: state.step,
+        max_steps: cfg.max_steps,
+        parameters: prep.model_cfg.parameter_count(),
+        train_sequences,
+        eval_sequences: prep.eval_idx.len(),
+        expected_mask_fraction: expected_mask_fraction(&prep.collator, corpus, cfg.seed)?,
+    });
+    let mut feed = Feed::new(corpus, &prep.collator, sampler);
+    let eval = EvalSet::new(data.eval.unwrap_or(corpus), &prep.eval_idx);
+    let saver = Saver::new(cfg, out, &prep.model_cfg);
+
+    let started = Instant::now();
+    let start_step = state.step;
+    let (mut first_eval, mut last_eval) = (None, None);
+    let mut window = Window::new();
+    while state.step < cfg.max_steps {
+        let stop_now = opts
+            .stop_after
+            .is_some_and(|n| state.step - start_step >= n);
+        if stop_now {
+            // A time-boxed stop keeps its work: checkpoint where it stands.
+            if !state.step.is_multiple_of(cfg.save_every) {
+                saver.checkpoint(&model, &opt, &state, on_event)?;
+            }
+            break;
+        }
+        let lr = schedule.lr_at(state.step);
+        let grads = feed.gradients(&model, cfg, &mut state, &device, &mut window)?;
+        let (m, info) = opt.step(model, grads, lr, clip);
+        model = m;
+        state.step += 1;
+
+        if state.step.is_multiple_of(cfg.log_every) || state.step == cfg.max_steps {
+            let metrics = window.metrics(&state, lr, info.grad_norm, &started);
+            log.write("train", &metrics)?;
+            on_event(&Event::Step(metrics));
+            window = Window::new();
+        }
+        let at_end = state.step == cfg.max_steps;
+        if state.step.is_multiple_of(cfg.eval_every) || at_end {
+            let ev = evaluate_at(&model, &eval, &prep.collator, cfg, &inner, &mut state)?;
+            log.write("eval", &ev)?;
+            on_event(&Event::Eval(ev.clone()));
+            if ev.is_best {
+                saver.save(&model, &opt, &state, true)?;
+            }
+            first_eval.get_or_insert_with(|| ev.clone());
+            last_eval = Some(ev);
+        }
+        if state.step.is_multiple_of(cfg.save_every) || at_end {
+            saver.checkpoint(&model, &opt, &state, on_event)?;
+        }
+    }
+    log.flush()?;
+    let model_dir = publish_best(out, state.step == cfg.max_steps)?;
+    Ok(Summary {
+        steps: state.step,
+        first_eval,
+        last_eval,
+        best_step: state.best_step,
+        best_eval_loss: state.best_eval_loss,
+        model_dir,
+        model_config: prep.model_cfg,
+    })
+}
+
+/// What a run is made of before it touches the output folder.
+struct Prepared {
+    model_cfg: BertConfig,
+    run_toml: String,
+    collator: MaskCollator,
+    train_idx: Vec<u32>,
+    eval_idx: Vec<u32>,
+}
+
+impl Prepared {
+    /// `run.toml` and the model's `config.json` in the output folder.
+    fn write_run_files(&self, out: &Path) -> Result<()> {
+        write_atomic(&out.join(RUN_CONFIG_FILE), &self.run_toml)?;
+        write_atomic(
+            &out.join(checkpoint::CONFIG_FILE),
+            &self.model_cfg.to_json(),
+        )
+    }
+}
+
+/// Check the data against the config and make the model config, the
+/// masking and the held-out split.
+fn prepare(cfg: &TrainConfig, data: &PretrainData<'_>) -> Result<Prepared> {
+    let corpus = data.train;
+    check_eval_corpus(data)?;
+    let model_cfg = model_config(cfg, corpus.vocab_size())?;
+    let run_toml = cfg.to_toml();
+    let strategy = cfg.mask_strategy(corpus.tokenizer_kind(), data.kmer_k)?;
+    let collator = MaskCollator::builder(strategy, corpus.vocab_size())
+        .max_len(cfg.max_len)
+        .seed(cfg.seed)
+        .build()?;
+    collator.check_corpus(corpus)?;
+    let (train_idx, eval_idx) = held_out(cfg, data)?;
+    Ok(Prepared {
+        model_cfg,
+        run_toml,
+        collator,
+        train_idx,
+        eval_idx,
+    })
+}
+
+/// The share of tokens the masking selects, measured on 256 sequences.
+fn expected_mask_fraction(collator: &MaskCollator, corpus: &TokenCorpus, seed: u64) -> Result<f64> {
+    Ok(crate::mask::measure_masked_fraction(collator, corpus, 256, seed)?.expected_fraction())
+}
+
+/// A separate eval corpus must share the training corpus's tokenizer.
+fn check_eval_corpus(data: &PretrainData<'_>) -> Result<()> {
+    let (corpus, vocab) = (data.train, data.train.vocab_size());
+    match data.eval {
+        Some(e) if e.vocab_size() != vocab || e.tokenizer_kind() != corpus.tokenizer_kind() => {
+            Err(TrainError::Config(format!(
                 "the eval corpus {} ({} tokens, {}) was made with another tokenizer than {} ({} tokens, {})",
                 e.path().display(),
                 e.vocab_size(),
@@ -222,20 +361,17 @@ pub fn pretrain(
                 corpus.path().display(),
                 vocab,
                 corpus.tokenizer_kind()
-            )));
+            )))
         }
+        _ => Ok(()),
     }
-    let model_cfg = model_config(cfg, vocab)?;
-    let run_toml = cfg.to_toml();
-    let strategy = cfg.mask_strategy(corpus.tokenizer_kind(), data.kmer_k)?;
-    let collator = MaskCollator::builder(strategy, vocab)
-        .max_len(cfg.max_len)
-        .seed(cfg.seed)
-        .build()?;
-    collator.check_corpus(corpus)?;
+}
 
-    // Held-out data.
-    let (train_idx, eval_idx): (Vec<u32>, Vec<u32>) = match data.eval {
+/// The training and evaluation sequence indices: all of `train` and the
+/// eval corpus, or a seeded held-out share of `train`.
+fn held_out(cfg: &TrainConfig, data: &PretrainData<'_>) -> Result<(Vec<u32>, Vec<u32>)> {
+    let corpus = data.train;
+    let (train_idx, mut eval_idx): (Vec<u32>, Vec<u32>) = match data.eval {
         Some(e) => (
             (0..corpus.len() as u32).collect(),
             (0..e.len() as u32).collect(),
@@ -245,8 +381,6 @@ pub fn pretrain(
             (split.train, split.eval)
         }
     };
-    let eval_corpus = data.eval.unwrap_or(corpus);
-    let mut eval_idx = eval_idx;
     if cfg.eval_max_sequences > 0 {
         eval_idx.truncate(cfg.eval_max_sequences);
     }
@@ -256,9 +390,12 @@ pub fn pretrain(
                 .into(),
         ));
     }
-    let mut sampler = BatchSampler::new(train_idx.clone(), cfg.batch_size, cfg.seed)?;
+    Ok((train_idx, eval_idx))
+}
 
-    // Output folder: a fresh run never overwrites an earlier one.
+/// Create the output folder and return its newest checkpoint: a fresh run
+/// never overwrites an earlier one.
+fn open_out_dir(out: &Path, opts: &RunOptions) -> Result<Option<checkpoint::Loaded>> {
     std::fs::create_dir_all(out).map_err(io(out))?;
     let previous = checkpoint::latest(out)?;
     if previous.is_some() && !opts.resume {
@@ -267,10 +404,21 @@ pub fn pretrain(
             out.display()
         )));
     }
+    Ok(previous)
+}
 
-    let inner = dnalm_model::device(dnalm_model::Backend::Cpu).map_err(TrainError::Model)?;
-    let device = inner.clone().autodiff();
-    let mut model = dnalm_model::seeded(cfg.seed, || BertForMaskedLm::new(&model_cfg, &device));
+/// The seeded model, the optimiser and the run state at step 0, or as a
+/// checkpoint of the same run config left them.
+fn start(
+    cfg: &TrainConfig,
+    model_cfg: &BertConfig,
+    run_toml: &str,
+    resume_from: Option<checkpoint::Loaded>,
+    out: &Path,
+    inner: &Device,
+    device: &Device,
+) -> Result<(BertForMaskedLm, AdamW, TrainState)> {
+    let model = dnalm_model::seeded(cfg.seed, || BertForMaskedLm::new(model_cfg, device));
     let mut opt = AdamW::new(AdamWConfig {
         beta1: cfg.beta1,
         beta2: cfg.beta2,
@@ -278,212 +426,316 @@ pub fn pretrain(
         weight_decay: cfg.weight_decay,
         hf_decay_groups: true,
     })?;
-    let mut state = TrainState {
+    let state = TrainState {
         step: 0,
         tokens_seen: 0,
         best_eval_loss: None,
         best_step: None,
-        run_config: run_toml.clone(),
+        run_config: run_toml.to_string(),
     };
-    if opts.resume {
-        if let Some(ck) = previous {
-            if ck.state.run_config != run_toml {
-                return Err(TrainError::Config(format!(
-                    "--resume: the run config differs from the one saved in {} (see {}/{RUN_CONFIG_FILE}); \
-                     resume with the same settings or start a new output folder",
-                    ck.dir.display(),
-                    out.display()
-                )));
-            }
-            let tensors: StateDict = ck
-                .model
-                .into_iter()
-                .filter(|(k, _)| !k.starts_with("cls.predictions.decoder."))
-                .collect();
-            let (m, _) =
-                weights::load_state_dict(model, &tensors, &ck.dir.join(checkpoint::MODEL_FILE))
-                    .map_err(TrainError::Model)?;
-            model = m;
-            opt.load_state_dict(&ck.optimizer, ck.state.step, &inner)?;
-            state = ck.state;
+    let Some(ck) = resume_from else {
+        return Ok((model, opt, state));
+    };
+    if ck.state.run_config != run_toml {
+        return Err(TrainError::Config(format!(
+            "--resume: the run config differs from the one saved in {} (see {}/{RUN_CONFIG_FILE}); \
+             resume with the same settings or start a new output folder",
+            ck.dir.display(),
+            out.display()
+        )));
+    }
+    let tensors: StateDict = ck
+        .model
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("cls.predictions.decoder."))
+        .collect();
+    let (model, _) =
+        weights::load_state_dict(model, &tensors, &ck.dir.join(checkpoint::MODEL_FILE))
+            .map_err(TrainError::Model)?;
+    opt.load_state_dict(&ck.optimizer, ck.state.step, inner)?;
+    Ok((model, opt, ck.state))
+}
+
+/// Saves checkpoints (the newest `keep_checkpoints`, and the best) into
+/// the output folder.
+struct Saver<'a> {
+    cfg: &'a TrainConfig,
+    out: &'a Path,
+    model_config_json: String,
+}
+
+impl<'a> Saver<'a> {
+    fn new(cfg: &'a TrainConfig, out: &'a Path, model_cfg: &BertConfig) -> Self {
+        Self {
+            cfg,
+            out,
+            model_config_json: model_cfg.to_json(),
         }
     }
-    write_atomic(&out.join(RUN_CONFIG_FILE), &run_toml)?;
-    write_atomic(&out.join(checkpoint::CONFIG_FILE), &model_cfg.to_json())?;
-    let metrics_path = out.join(METRICS_FILE);
-    truncate_metrics(&metrics_path, state.step)?;
-    let mut metrics_file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&metrics_path)
-        .map_err(io(&metrics_path))?;
 
-    let schedule = LinearSchedule::new(cfg.lr, cfg.warmup_steps, cfg.max_steps)?;
-    let clip = (cfg.max_grad_norm > 0.0).then_some(cfg.max_grad_norm);
-    on_event(&Event::Started {
-        start_step: state.step,
-        max_steps: cfg.max_steps,
-        parameters: model_cfg.parameter_count(),
-        train_sequences: train_idx.len(),
-        eval_sequences: eval_idx.len(),
-        expected_mask_fraction: crate::mask::measure_masked_fraction(
-            &collator, corpus, 256, cfg.seed,
-        )?
-        .expected_fraction(),
-    });
-
-    let save =
-        |model: &BertForMaskedLm, opt: &AdamW, state: &TrainState, best: bool| -> Result<PathBuf> {
-            let sd = mlm_state_dict(model);
-            let osd = opt.state_dict();
-            let ck = Checkpoint {
-                model: &sd,
-                optimizer: &osd,
-                state,
-                model_config_json: &model_cfg.to_json(),
-            };
-            if best {
-                checkpoint::save_best(out, &ck)
-            } else {
-                checkpoint::save(out, &ck, cfg.keep_checkpoints)
-            }
+    fn save(
+        &self,
+        model: &BertForMaskedLm,
+        opt: &AdamW,
+        state: &TrainState,
+        best: bool,
+    ) -> Result<PathBuf> {
+        let sd = mlm_state_dict(model);
+        let osd = opt.state_dict();
+        let ck = Checkpoint {
+            model: &sd,
+            optimizer: &osd,
+            state,
+            model_config_json: &self.model_config_json,
         };
-
-    let started = Instant::now();
-    let start_step = state.step;
-    let mut first_eval = None;
-    let mut last_eval = None;
-    let (mut loss_acc, mut correct_acc, mut labels_acc, mut masked_acc, mut maskable_acc) =
-        (0.0f64, 0usize, 0usize, 0usize, 0usize);
-    let mut micro_count = 0usize;
-    let mut tokens_window = 0u64;
-    let mut window_start = Instant::now();
-    while state.step < cfg.max_steps {
-        if opts
-            .stop_after
-            .is_some_and(|n| state.step - start_step >= n)
-        {
-            // A time-boxed stop keeps its work: checkpoint where it stands.
-            if !state.step.is_multiple_of(cfg.save_every) {
-                let dir = save(&model, &opt, &state, false)?;
-                on_event(&Event::Checkpoint {
-                    step: state.step,
-                    dir,
-                });
-            }
-            break;
+        if best {
+            checkpoint::save_best(self.out, &ck)
+        } else {
+            checkpoint::save(self.out, &ck, self.cfg.keep_checkpoints)
         }
+    }
+
+    /// Save a step checkpoint and say so.
+    fn checkpoint(
+        &self,
+        model: &BertForMaskedLm,
+        opt: &AdamW,
+        state: &TrainState,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<()> {
+        let dir = self.save(model, opt, state, false)?;
+        on_event(&Event::Checkpoint {
+            step: state.step,
+            dir,
+        });
+        Ok(())
+    }
+}
+
+/// What the updates read: the training corpus, its masking and the batch
+/// order.
+struct Feed<'a> {
+    corpus: &'a TokenCorpus,
+    collator: &'a MaskCollator,
+    sampler: BatchSampler,
+}
+
+impl<'a> Feed<'a> {
+    fn new(corpus: &'a TokenCorpus, collator: &'a MaskCollator, sampler: BatchSampler) -> Self {
+        Self {
+            corpus,
+            collator,
+            sampler,
+        }
+    }
+
+    /// The gradients of update `state.step`, summed over its
+    /// micro-batches; counts their real tokens in `state.tokens_seen`.
+    fn gradients(
+        &mut self,
+        model: &BertForMaskedLm,
+        cfg: &TrainConfig,
+        state: &mut TrainState,
+        device: &Device,
+        window: &mut Window,
+    ) -> Result<GradBuffer> {
         let step = state.step;
-        let lr = schedule.lr_at(step);
         let mut grads = GradBuffer::default();
         for micro in 0..cfg.grad_accum as u64 {
-            let idx = sampler.batch(step * cfg.grad_accum as u64 + micro);
-            let batch = collator.collate_corpus(corpus, &idx, step, micro)?;
-            let real: u64 = batch.attention_mask.iter().map(|&m| m as u64).sum();
-            let input = to_input(&batch);
-            // Dropout masks are keyed by (seed, step, micro-batch, shard).
-            let out = crate::shard::mlm_backward(
-                &model,
-                &input,
-                &batch.labels,
-                cfg.shards,
-                mix(cfg.seed, step, micro),
-                &device,
-                &mut grads,
-            )?;
-            let loss_value = out.loss;
-            if !loss_value.is_finite() {
-                return Err(TrainError::Diverged {
-                    step,
-                    loss: loss_value,
-                });
-            }
-            loss_acc += loss_value;
-            micro_count += 1;
-            correct_acc += out.n_correct;
-            labels_acc += out.n_labels;
-            masked_acc += batch.n_masked;
-            maskable_acc += batch.n_maskable;
-            state.tokens_seen += real;
-            tokens_window += real;
+            let idx = self.sampler.batch(step * cfg.grad_accum as u64 + micro);
+            let batch = self
+                .collator
+                .collate_corpus(self.corpus, &idx, step, micro)?;
+            let out = micro_step(model, &batch, cfg, step, micro, device, &mut grads)?;
+            state.tokens_seen += window.add(&out, &batch);
         }
-        let (m, info) = opt.step(model, grads, lr, clip);
-        model = m;
-        state.step += 1;
+        Ok(grads)
+    }
+}
 
-        if state.step.is_multiple_of(cfg.log_every) || state.step == cfg.max_steps {
-            let n_micro = micro_count.max(1) as f64;
-            let elapsed = window_start.elapsed().as_secs_f64().max(1e-9);
-            let metrics = Metrics {
-                step: state.step,
-                loss: loss_acc / n_micro,
-                masked_accuracy: correct_acc as f64 / labels_acc.max(1) as f64,
-                lr,
-                grad_norm: info.grad_norm,
-                effective_mask_fraction: masked_acc as f64 / maskable_acc.max(1) as f64,
-                tokens_seen: state.tokens_seen,
-                tokens_per_second: tokens_window as f64 / elapsed,
-                elapsed_seconds: started.elapsed().as_secs_f64(),
-            };
-            let mut line = serde_json::to_value(&metrics).expect("metrics serialise");
-            line["kind"] = "train".into();
-            writeln!(metrics_file, "{line}").map_err(io(&metrics_path))?;
-            on_event(&Event::Step(metrics));
-            (loss_acc, correct_acc, labels_acc, masked_acc, maskable_acc) = (0.0, 0, 0, 0, 0);
-            micro_count = 0;
-            tokens_window = 0;
-            window_start = Instant::now();
-        }
-        let at_end = state.step == cfg.max_steps;
-        if state.step.is_multiple_of(cfg.eval_every) || at_end {
-            let (loss, acc, n) = evaluate(
-                &model.valid(),
-                eval_corpus,
-                &eval_idx,
-                &collator,
-                cfg.eval_batch_size,
-                cfg.shards,
-                &inner,
-            )?;
-            let is_best = state.best_eval_loss.is_none_or(|b| loss < b);
-            if is_best {
-                state.best_eval_loss = Some(loss);
-                state.best_step = Some(state.step);
-            }
-            let ev = EvalMetrics {
-                step: state.step,
-                eval_loss: loss,
-                perplexity: loss.exp(),
-                masked_accuracy: acc,
-                masked_tokens: n,
-                is_best,
-            };
-            let mut line = serde_json::to_value(&ev).expect("metrics serialise");
-            line["kind"] = "eval".into();
-            writeln!(metrics_file, "{line}").map_err(io(&metrics_path))?;
-            on_event(&Event::Eval(ev.clone()));
-            if first_eval.is_none() {
-                first_eval = Some(ev.clone());
-            }
-            last_eval = Some(ev);
-            if is_best {
-                save(&model, &opt, &state, true)?;
-            }
-        }
-        if state.step.is_multiple_of(cfg.save_every) || at_end {
-            let dir = save(&model, &opt, &state, false)?;
-            on_event(&Event::Checkpoint {
-                step: state.step,
-                dir,
-            });
+/// The held-out sequences every evaluation scores.
+struct EvalSet<'a> {
+    corpus: &'a TokenCorpus,
+    indices: &'a [u32],
+}
+
+impl<'a> EvalSet<'a> {
+    fn new(corpus: &'a TokenCorpus, indices: &'a [u32]) -> Self {
+        Self { corpus, indices }
+    }
+}
+
+/// Evaluate the model after update `state.step` and update the best loss
+/// and step.
+fn evaluate_at(
+    model: &BertForMaskedLm,
+    eval: &EvalSet,
+    collator: &MaskCollator,
+    cfg: &TrainConfig,
+    inner: &Device,
+    state: &mut TrainState,
+) -> Result<EvalMetrics> {
+    let (loss, acc, n) = evaluate(
+        &model.valid(),
+        eval.corpus,
+        eval.indices,
+        collator,
+        cfg.eval_batch_size,
+        cfg.shards,
+        inner,
+    )?;
+    Ok(record_eval(state, loss, acc, n))
+}
+
+/// `metrics.jsonl`, opened for appending after the lines of steps up to
+/// the run's current `step`.
+struct MetricsLog {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl MetricsLog {
+    fn open(out: &Path, step: u64) -> Result<Self> {
+        let path = out.join(METRICS_FILE);
+        truncate_metrics(&path, step)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        Ok(Self { path, file })
+    }
+
+    /// One line: the metrics' fields and `"kind": kind`.
+    fn write(&mut self, kind: &str, metrics: &impl Serialize) -> Result<()> {
+        let mut line = serde_json::to_value(metrics).expect("metrics serialise");
+        line["kind"] = kind.into();
+        writeln!(self.file, "{line}").map_err(io(&self.path))
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.file.flush().map_err(io(&self.path))
+    }
+}
+
+/// One micro-batch's forward and backward pass, added to `grads`; a
+/// non-finite loss stops the run.
+fn micro_step(
+    model: &BertForMaskedLm,
+    batch: &Batch,
+    cfg: &TrainConfig,
+    step: u64,
+    micro: u64,
+    device: &Device,
+    grads: &mut GradBuffer,
+) -> Result<crate::shard::MicroResult> {
+    let input = to_input(batch);
+    // Dropout masks are keyed by (seed, step, micro-batch, shard).
+    let out = crate::shard::mlm_backward(
+        model,
+        &input,
+        &batch.labels,
+        cfg.shards,
+        mix(cfg.seed, step, micro),
+        device,
+        grads,
+    )?;
+    if !out.loss.is_finite() {
+        return Err(TrainError::Diverged {
+            step,
+            loss: out.loss,
+        });
+    }
+    Ok(out)
+}
+
+/// Sums over the micro-batches since the last metrics line.
+struct Window {
+    loss: f64,
+    correct: usize,
+    labels: usize,
+    masked: usize,
+    maskable: usize,
+    micro_batches: usize,
+    tokens: u64,
+    started: Instant,
+}
+
+impl Window {
+    fn new() -> Self {
+        Self {
+            loss: 0.0,
+            correct: 0,
+            labels: 0,
+            masked: 0,
+            maskable: 0,
+            micro_batches: 0,
+            tokens: 0,
+            started: Instant::now(),
         }
     }
-    metrics_file.flush().map_err(io(&metrics_path))?;
 
-    // The final model is the best one seen (HF's load_best_model_at_end).
+    /// Add one micro-batch; returns its real (non-padding) tokens.
+    fn add(&mut self, out: &crate::shard::MicroResult, batch: &Batch) -> u64 {
+        let real: u64 = batch.attention_mask.iter().map(|&m| m as u64).sum();
+        self.loss += out.loss;
+        self.micro_batches += 1;
+        self.correct += out.n_correct;
+        self.labels += out.n_labels;
+        self.masked += batch.n_masked;
+        self.maskable += batch.n_maskable;
+        self.tokens += real;
+        real
+    }
+
+    /// The metrics line of the window ending at `state.step`; `run_started`
+    /// is when this invocation began.
+    fn metrics(
+        &self,
+        state: &TrainState,
+        lr: f64,
+        grad_norm: f64,
+        run_started: &Instant,
+    ) -> Metrics {
+        let n_micro = self.micro_batches.max(1) as f64;
+        let elapsed = self.started.elapsed().as_secs_f64().max(1e-9);
+        Metrics {
+            step: state.step,
+            loss: self.loss / n_micro,
+            masked_accuracy: self.correct as f64 / self.labels.max(1) as f64,
+            lr,
+            grad_norm,
+            effective_mask_fraction: self.masked as f64 / self.maskable.max(1) as f64,
+            tokens_seen: state.tokens_seen,
+            tokens_per_second: self.tokens as f64 / elapsed,
+            elapsed_seconds: run_started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// The evaluation line of `state.step`, updating the best loss and step.
+fn record_eval(state: &mut TrainState, loss: f64, acc: f64, n: usize) -> EvalMetrics {
+    let is_best = state.best_eval_loss.is_none_or(|b| loss < b);
+    if is_best {
+        state.best_eval_loss = Some(loss);
+        state.best_step = Some(state.step);
+    }
+    EvalMetrics {
+        step: state.step,
+        eval_loss: loss,
+        perplexity: loss.exp(),
+        masked_accuracy: acc,
+        masked_tokens: n,
+        is_best,
+    }
+}
+
+/// The final model is the best one seen (HF's load_best_model_at_end):
+/// copy `best/` to `model/` when the run `finished`. Returns `model/`.
+fn publish_best(out: &Path, finished: bool) -> Result<PathBuf> {
     let model_dir = out.join("model");
     let best_dir = out.join("best");
-    if state.step == cfg.max_steps && best_dir.join(checkpoint::MODEL_FILE).is_file() {
+    if finished && best_dir.join(checkpoint::MODEL_FILE).is_file() {
         std::fs::create_dir_all(&model_dir).map_err(io(&model_dir))?;
         for f in [checkpoint::MODEL_FILE, checkpoint::CONFIG_FILE] {
             let to = model_dir.join(f);
@@ -495,15 +747,7 @@ pub fn pretrain(
                 .map_err(|e| TrainError::Checkpoint(e.to_string()))?;
         }
     }
-    Ok(Summary {
-        steps: state.step,
-        first_eval,
-        last_eval,
-        best_step: state.best_step,
-        best_eval_loss: state.best_eval_loss,
-        model_dir,
-        model_config: model_cfg,
-    })
+    Ok(model_dir)
 }
 
 /// Read metrics lines back (for plots and reports).

@@ -12,7 +12,9 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::tensor::ElementConversion;
-use dnalm_book::{read_fragments, BookLm, BookTokenizer, EnglishCorpus, FRAGMENT_LEN};
+use dnalm_book::{
+    read_fragments, BookLm, BookTokenizer, EnglishCorpus, EnglishSplit, FRAGMENT_LEN,
+};
 use dnalm_model::{Device, Gpt2Config, Gpt2LmHeadModel, IGNORE_LABEL};
 use dnalm_train::causal::{eval_causal, pad_rows, train_causal, CausalConfig, CausalEval};
 use dnalm_train::shard::backward_sharded;
@@ -222,47 +224,121 @@ pub fn train_book_model(
     on: &mut dyn FnMut(BookEvent),
 ) -> Result<TrainReport> {
     let mut report = TrainReport::default();
-    let split = english.split(cfg.seed);
-    if split.train.is_empty() || split.held_out.is_empty() {
-        return Err(TaskError::Data(format!(
-            "{}: {} paragraph(s): too few to hold some out for the evaluation",
-            english.path.display(),
-            english.n_paragraphs()
+    let data = BookData::read(english, genome, cfg)?;
+    data.describe(&mut report, on);
+    let tok = train_tokenizer(&data, cfg, &mut report, on)?;
+    let ids = BookIds::encode(&tok, &data, cfg, &mut report)?;
+    let config = Gpt2Config::preset(&cfg.preset, Some(tok.vocab_size()))?;
+    if cfg.context > config.n_positions || cfg.context < 8 {
+        return Err(TaskError::Config(format!(
+            "context {} must be in 8..={} (the {} preset's positions)",
+            cfg.context, config.n_positions, cfg.preset
         )));
     }
-    let frags: Vec<String> = read_fragments(genome, &FRAGMENT_LEN, cfg.seed)?
-        .into_iter()
-        .map(|f| f.seq)
-        .collect();
-    let held = held_mask(frags.len(), cfg.seed ^ 0xD7A);
-    let (mut dna_train, mut dna_held) = (Vec::new(), Vec::new());
-    for (f, h) in frags.into_iter().zip(held) {
-        if h { &mut dna_held } else { &mut dna_train }.push(f);
-    }
-    if dna_held.is_empty() {
-        return Err(TaskError::Data(format!(
-            "{}: one DNA fragment only: too little DNA to hold some out",
-            genome.display()
-        )));
-    }
-    if cfg.max_dna_fragments > 0 && dna_train.len() > cfg.max_dna_fragments {
-        dna_train = dnalm_seq::reservoir_sample(dna_train, cfg.max_dna_fragments, cfg.seed);
-    }
-    report.note("english_held_out_rule", &split.rule);
-    report.count("english_paragraphs_train", split.train.len());
-    report.count("english_paragraphs_held_out", split.held_out.len());
-    report.count("dna_fragments_train", dna_train.len());
-    report.count("dna_fragments_held_out", dna_held.len());
-    on(BookEvent::Note(format!(
-        "{} English paragraphs ({} held out: {}), {} DNA fragments ({} held out)",
-        split.train.len(),
-        split.held_out.len(),
-        split.rule,
-        dna_train.len(),
-        dna_held.len()
-    )));
+    let device = dnalm_model::device(dnalm_model::Backend::Cpu)?.autodiff();
+    let mut run = Stages {
+        cfg,
+        pad: tok.pad_id(),
+        plain: device.clone().inner(),
+        device,
+        losses: Vec::new(),
+        on,
+    };
+    let base = pretrain_stage(&mut run, &config, &ids, &mut report)?;
+    let pend = pend_stage(&mut run, &tok, &ids, &base, &mut report)?;
+    let transfer = pair_stages(&mut run, &tok, &data, &base, &mut report)?;
 
-    let tok = JointTokenizer::train(&dna_train, &split.train, cfg.vocab_size)?;
+    let mut meta = BookMeta::for_tokenizer(&tok, cfg.seed);
+    meta.training = report.to_json(cfg, &english.path, genome);
+    save_book_model(
+        out,
+        &tok,
+        &config,
+        &base.valid(),
+        &pend.valid(),
+        transfer.as_ref(),
+        &meta,
+    )?;
+    report.losses = run
+        .losses
+        .into_iter()
+        .map(|(s, step, loss, lr)| (s.to_string(), step, loss, lr))
+        .collect();
+    write_reports(out, &report)?;
+    Ok(report)
+}
+
+/// The English paragraphs and DNA fragments, each split into training and
+/// held-out parts.
+struct BookData<'a> {
+    english: &'a EnglishCorpus,
+    split: EnglishSplit,
+    dna_train: Vec<String>,
+    dna_held: Vec<String>,
+}
+
+impl<'a> BookData<'a> {
+    fn read(english: &'a EnglishCorpus, genome: &Path, cfg: &BookTrainConfig) -> Result<Self> {
+        let split = english.split(cfg.seed);
+        if split.train.is_empty() || split.held_out.is_empty() {
+            return Err(TaskError::Data(format!(
+                "{}: {} paragraph(s): too few to hold some out for the evaluation",
+                english.path.display(),
+                english.n_paragraphs()
+            )));
+        }
+        let frags: Vec<String> = read_fragments(genome, &FRAGMENT_LEN, cfg.seed)?
+            .into_iter()
+            .map(|f| f.seq)
+            .collect();
+        let held = held_mask(frags.len(), cfg.seed ^ 0xD7A);
+        let (mut dna_train, mut dna_held) = (Vec::new(), Vec::new());
+        for (f, h) in frags.into_iter().zip(held) {
+            if h { &mut dna_held } else { &mut dna_train }.push(f);
+        }
+        if dna_held.is_empty() {
+            return Err(TaskError::Data(format!(
+                "{}: one DNA fragment only: too little DNA to hold some out",
+                genome.display()
+            )));
+        }
+        if cfg.max_dna_fragments > 0 && dna_train.len() > cfg.max_dna_fragments {
+            dna_train = dnalm_seq::reservoir_sample(dna_train, cfg.max_dna_fragments, cfg.seed);
+        }
+        Ok(Self {
+            english,
+            split,
+            dna_train,
+            dna_held,
+        })
+    }
+
+    fn describe(&self, report: &mut TrainReport, on: &mut dyn FnMut(BookEvent)) {
+        let split = &self.split;
+        report.note("english_held_out_rule", &split.rule);
+        report.count("english_paragraphs_train", split.train.len());
+        report.count("english_paragraphs_held_out", split.held_out.len());
+        report.count("dna_fragments_train", self.dna_train.len());
+        report.count("dna_fragments_held_out", self.dna_held.len());
+        on(BookEvent::Note(format!(
+            "{} English paragraphs ({} held out: {}), {} DNA fragments ({} held out)",
+            split.train.len(),
+            split.held_out.len(),
+            split.rule,
+            self.dna_train.len(),
+            self.dna_held.len()
+        )));
+    }
+}
+
+/// The joint tokenizer over the training DNA and English.
+fn train_tokenizer(
+    data: &BookData,
+    cfg: &BookTrainConfig,
+    report: &mut TrainReport,
+    on: &mut dyn FnMut(BookEvent),
+) -> Result<JointTokenizer> {
+    let tok = JointTokenizer::train(&data.dna_train, &data.split.train, cfg.vocab_size)?;
     let dna_words = (0..tok.vocab_size() as u32)
         .filter(|&i| dnalm_book::model::is_dna_word(tok.token(i).unwrap_or("")))
         .count();
@@ -276,176 +352,205 @@ pub fn train_book_model(
         "tokenizer: {} tokens, {dna_words} DNA words, {english_words} English words",
         tok.vocab_size()
     )));
+    Ok(tok)
+}
 
-    let dna_refs: Vec<&str> = dna_train.iter().map(String::as_str).collect();
-    let dna_ids = tok.encode_raw(&dna_refs)?;
-    let held_refs: Vec<&str> = dna_held.iter().map(String::as_str).collect();
-    let dna_held_ids = tok.encode_raw(&held_refs)?;
-    let en_ids = tok.encode_english(&split.train)?;
-    let en_held_ids = tok.encode_english(&split.held_out)?;
-    let en_rows = pack(&en_ids, cfg.context);
-    let mut mix = dna_ids.clone();
-    mix.extend(en_rows.iter().cloned());
-    let dna_tokens: usize = dna_ids.iter().map(Vec::len).sum();
-    let en_tokens: usize = en_ids.iter().map(Vec::len).sum();
-    report.count("pretrain_dna_tokens", dna_tokens);
-    report.count("pretrain_english_tokens", en_tokens);
+/// The data as token ids.
+struct BookIds {
+    /// English training paragraphs and held-out paragraphs.
+    en: Vec<Vec<u32>>,
+    en_held: Vec<Vec<u32>>,
+    dna_held: Vec<Vec<u32>>,
+    /// The pre-training rows: DNA fragments, then packed English.
+    mix: Vec<Vec<u32>>,
+}
 
-    let config = Gpt2Config::preset(&cfg.preset, Some(tok.vocab_size()))?;
-    if cfg.context > config.n_positions || cfg.context < 8 {
-        return Err(TaskError::Config(format!(
-            "context {} must be in 8..={} (the {} preset's positions)",
-            cfg.context, config.n_positions, cfg.preset
-        )));
+impl BookIds {
+    fn encode(
+        tok: &JointTokenizer,
+        data: &BookData,
+        cfg: &BookTrainConfig,
+        report: &mut TrainReport,
+    ) -> Result<Self> {
+        let dna_refs: Vec<&str> = data.dna_train.iter().map(String::as_str).collect();
+        let dna_ids = tok.encode_raw(&dna_refs)?;
+        let held_refs: Vec<&str> = data.dna_held.iter().map(String::as_str).collect();
+        let dna_held = tok.encode_raw(&held_refs)?;
+        let en = tok.encode_english(&data.split.train)?;
+        let en_held = tok.encode_english(&data.split.held_out)?;
+        let en_rows = pack(&en, cfg.context);
+        let mut mix = dna_ids.clone();
+        mix.extend(en_rows.iter().cloned());
+        let dna_tokens: usize = dna_ids.iter().map(Vec::len).sum();
+        let en_tokens: usize = en.iter().map(Vec::len).sum();
+        report.count("pretrain_dna_tokens", dna_tokens);
+        report.count("pretrain_english_tokens", en_tokens);
+        Ok(Self {
+            en,
+            en_held,
+            dna_held,
+            mix,
+        })
     }
-    let device = dnalm_model::device(dnalm_model::Backend::Cpu)?.autodiff();
-    let plain = device.clone().inner();
-    let pad = tok.pad_id();
-    let cap = |rows: Vec<Vec<u32>>| -> Vec<Vec<u32>> {
+}
+
+/// What every training stage shares: the settings, the devices, the loss
+/// log and the caller's events.
+struct Stages<'a> {
+    cfg: &'a BookTrainConfig,
+    pad: u32,
+    device: Device,
+    /// The inner (no autodiff) device, for evaluation.
+    plain: Device,
+    losses: Vec<(&'static str, u64, f64, f64)>,
+    on: &'a mut dyn FnMut(BookEvent),
+}
+
+impl Stages<'_> {
+    /// Windows of `context` tokens, at most `eval_windows` of them.
+    fn cap(&self, rows: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
         let mut windows: Vec<Vec<u32>> = rows
             .iter()
-            .flat_map(|r| r.chunks(cfg.context).map(<[u32]>::to_vec))
+            .flat_map(|r| r.chunks(self.cfg.context).map(<[u32]>::to_vec))
             .collect();
-        windows.truncate(cfg.eval_windows.max(1));
+        windows.truncate(self.cfg.eval_windows.max(1));
         windows
-    };
-    let en_held_rows = cap(pack(&en_held_ids, cfg.context));
-    let dna_held_rows = cap(dna_held_ids.clone());
-    let eval = |m: &Gpt2LmHeadModel, rows: &[Vec<u32>]| -> Result<CausalEval> {
+    }
+
+    fn eval(&self, m: &Gpt2LmHeadModel, rows: &[Vec<u32>]) -> Result<CausalEval> {
+        let cfg = self.cfg;
         Ok(eval_causal(
             &m.clone().valid(),
             rows,
             cfg.context,
             cfg.batch_size,
-            pad,
-            &plain,
+            self.pad,
+            &self.plain,
         )?)
-    };
+    }
 
-    let model = dnalm_model::seeded(cfg.seed, || Gpt2LmHeadModel::new(&config, &device));
-    report.eval("untrained_english_held_out", &eval(&model, &en_held_rows)?);
-    let mut losses: Vec<(&'static str, u64, f64, f64)> = Vec::new();
-    on(BookEvent::Stage {
-        name: "pretrain",
-        total: cfg.steps,
-    });
-    let (base, _) = train_causal(
-        model,
-        &mix,
-        &causal_cfg(cfg, cfg.steps, cfg.lr, cfg.seed),
-        pad,
-        &device,
-        &mut |s| {
-            losses.push(("pretrain", s.step, s.loss, s.lr));
-            on(BookEvent::Step {
-                name: "pretrain",
-                step: s.step,
-                loss: s.loss,
-            });
-        },
-    )?;
-    report.eval("base_english_held_out", &eval(&base, &en_held_rows)?);
-    report.eval("base_dna_held_out", &eval(&base, &dna_held_rows)?);
+    fn plain_lm(&self, m: &Gpt2LmHeadModel) -> GptBookLm {
+        GptBookLm::new(m.clone().valid(), self.plain.clone(), self.pad)
+    }
 
+    fn start(&mut self, name: &'static str, total: u64) {
+        (self.on)(BookEvent::Stage { name, total });
+    }
+
+    /// Log one update of stage `name`.
+    fn step(&mut self, name: &'static str, step: u64, loss: f64, lr: f64) {
+        self.losses.push((name, step, loss, lr));
+        (self.on)(BookEvent::Step { name, step, loss });
+    }
+
+    /// Next-token training of `model` on `rows` as stage `name`.
+    fn train(
+        &mut self,
+        name: &'static str,
+        model: Gpt2LmHeadModel,
+        rows: &[Vec<u32>],
+        causal: &CausalConfig,
+    ) -> Result<Gpt2LmHeadModel> {
+        let device = self.device.clone();
+        let pad = self.pad;
+        let (trained, _) = train_causal(model, rows, causal, pad, &device, &mut |s| {
+            self.step(name, s.step, s.loss, s.lr)
+        })?;
+        Ok(trained)
+    }
+}
+
+/// Pre-train a seeded GPT-2 on the DNA + English mix.
+fn pretrain_stage(
+    run: &mut Stages,
+    config: &Gpt2Config,
+    ids: &BookIds,
+    report: &mut TrainReport,
+) -> Result<Gpt2LmHeadModel> {
+    let cfg = run.cfg;
+    let en_held_rows = run.cap(pack(&ids.en_held, cfg.context));
+    let dna_held_rows = run.cap(ids.dna_held.clone());
+    let model = dnalm_model::seeded(cfg.seed, || Gpt2LmHeadModel::new(config, &run.device));
+    report.eval(
+        "untrained_english_held_out",
+        &run.eval(&model, &en_held_rows)?,
+    );
+    run.start("pretrain", cfg.steps);
+    let causal = causal_cfg(cfg, cfg.steps, cfg.lr, cfg.seed);
+    let base = run.train("pretrain", model, &ids.mix, &causal)?;
+    report.eval("base_english_held_out", &run.eval(&base, &en_held_rows)?);
+    report.eval("base_dna_held_out", &run.eval(&base, &dna_held_rows)?);
+    Ok(base)
+}
+
+/// The `<p_end>` stage: English whose paragraph breaks are `<p_end>` and
+/// whose full stops are removed.
+fn pend_stage(
+    run: &mut Stages,
+    tok: &JointTokenizer,
+    ids: &BookIds,
+    base: &Gpt2LmHeadModel,
+    report: &mut TrainReport,
+) -> Result<Gpt2LmHeadModel> {
+    let cfg = run.cfg;
+    let dna_held_rows = run.cap(ids.dna_held.clone());
     let (stop, p_end) = (tok.full_stop_id(), tok.p_end_id());
-    let pend_rows = pack(&pend_form(&en_ids, stop, p_end), cfg.context);
-    let pend_held = cap(pack(&pend_form(&en_held_ids, stop, p_end), cfg.context));
-    report.eval("base_pend_english_held_out", &eval(&base, &pend_held)?);
-    on(BookEvent::Stage {
-        name: "p_end",
-        total: cfg.pend_steps,
-    });
+    let pend_rows = pack(&pend_form(&ids.en, stop, p_end), cfg.context);
+    let pend_held = run.cap(pack(&pend_form(&ids.en_held, stop, p_end), cfg.context));
+    report.eval("base_pend_english_held_out", &run.eval(base, &pend_held)?);
+    run.start("p_end", cfg.pend_steps);
     let pend = if cfg.pend_steps == 0 {
         base.clone()
     } else {
-        train_causal(
-            base.clone(),
-            &pend_rows,
-            &causal_cfg(cfg, cfg.pend_steps, cfg.tune_lr, cfg.seed ^ 0x9E4D),
-            pad,
-            &device,
-            &mut |s| {
-                losses.push(("p_end", s.step, s.loss, s.lr));
-                on(BookEvent::Step {
-                    name: "p_end",
-                    step: s.step,
-                    loss: s.loss,
-                });
-            },
-        )?
-        .0
+        let causal = causal_cfg(cfg, cfg.pend_steps, cfg.tune_lr, cfg.seed ^ 0x9E4D);
+        run.train("p_end", base.clone(), &pend_rows, &causal)?
     };
-    report.eval("pend_pend_english_held_out", &eval(&pend, &pend_held)?);
-    report.eval("pend_dna_held_out", &eval(&pend, &dna_held_rows)?);
+    report.eval("pend_pend_english_held_out", &run.eval(&pend, &pend_held)?);
+    report.eval("pend_dna_held_out", &run.eval(&pend, &dna_held_rows)?);
+    Ok(pend)
+}
 
-    let answers = (answer_id(&tok, "same")?, answer_id(&tok, "different")?);
+/// Sentence-pair accuracies of the base model and, with transfer steps,
+/// of the model fine-tuned on English pairs (returned).
+fn pair_stages(
+    run: &mut Stages,
+    tok: &JointTokenizer,
+    data: &BookData,
+    base: &Gpt2LmHeadModel,
+    report: &mut TrainReport,
+) -> Result<Option<Gpt2LmHeadModel>> {
+    let cfg = run.cfg;
+    let answers = (answer_id(tok, "same")?, answer_id(tok, "different")?);
     if answers.0 == answers.1 {
         return Err(TaskError::Data(
             "\"same\" and \"different\" start with the same token: no answer to learn".into(),
         ));
     }
-    let side = (cfg.context - 3) / 2;
     let test_en = english_pairs(
-        &sentences(&split.held_out, 4..=30),
+        &sentences(&data.split.held_out, 4..=30),
         cfg.test_pairs,
         0.15,
         cfg.seed ^ 0xE1,
     );
-    let test_dna = dna_pairs(&dna_held, cfg.test_pairs, 100..=200, 0.1, cfg.seed ^ 0xD1);
-    let plain_lm = |m: &Gpt2LmHeadModel| GptBookLm::new(m.clone().valid(), plain.clone(), pad);
+    let test_dna = dna_pairs(
+        &data.dna_held,
+        cfg.test_pairs,
+        100..=200,
+        0.1,
+        cfg.seed ^ 0xD1,
+    );
     let accuracy = |lm: &GptBookLm, pairs: &[TextPair], dna: bool| -> Result<Option<f64>> {
         if pairs.is_empty() {
             return Ok(None);
         }
-        pair_accuracy(lm, &tok, pairs, answers, dna).map(Some)
+        pair_accuracy(lm, tok, pairs, answers, dna).map(Some)
     };
-    let base_lm = plain_lm(&base);
+    let base_lm = run.plain_lm(base);
     report.accuracy("base_english_pairs", accuracy(&base_lm, &test_en, false)?);
     report.accuracy("base_dna_pairs", accuracy(&base_lm, &test_dna, true)?);
     let transfer = if cfg.transfer_steps > 0 {
-        let train_sent = sentences(&split.train, 4..=30);
-        let pairs = english_pairs(
-            &train_sent,
-            (cfg.transfer_steps as usize * cfg.batch_size).max(2),
-            0.15,
-            cfg.seed ^ 0x7A,
-        );
-        if pairs.is_empty() {
-            return Err(TaskError::Data(format!(
-                "{}: fewer than two sentences of 4..30 words in the training text: no sentence pairs",
-                english.path.display()
-            )));
-        }
-        report.count("transfer_train_pairs", pairs.len());
-        let seqs: Vec<Vec<u32>> = pairs
-            .iter()
-            .map(|p| -> Result<Vec<u32>> {
-                let a = tok.encode_text(&p.a)?;
-                let b = tok.encode_text(&p.b)?;
-                let answer = if p.same { answers.0 } else { answers.1 };
-                Ok(pair_ids(&a, &b, tok.end_of_text_id(), side, Some(answer)))
-            })
-            .collect::<Result<_>>()?;
-        on(BookEvent::Stage {
-            name: "transfer",
-            total: cfg.transfer_steps,
-        });
-        let t = train_answers(
-            base.clone(),
-            &seqs,
-            cfg,
-            pad,
-            &device,
-            &mut |step, loss, lr| {
-                losses.push(("transfer", step, loss, lr));
-                on(BookEvent::Step {
-                    name: "transfer",
-                    step,
-                    loss,
-                });
-            },
-        )?;
-        let lm = plain_lm(&t);
+        let t = transfer_stage(run, tok, data, base, answers, report)?;
+        let lm = run.plain_lm(&t);
         report.accuracy("transfer_english_pairs", accuracy(&lm, &test_en, false)?);
         report.accuracy("transfer_dna_pairs", accuracy(&lm, &test_dna, true)?);
         Some(t.valid())
@@ -454,24 +559,54 @@ pub fn train_book_model(
     };
     report.count("test_pairs_english", test_en.len());
     report.count("test_pairs_dna", test_dna.len());
+    Ok(transfer)
+}
 
-    let mut meta = BookMeta::for_tokenizer(&tok, cfg.seed);
-    meta.training = report.to_json(cfg, &english.path, genome);
-    save_book_model(
-        out,
-        &tok,
-        &config,
-        &base.valid(),
-        &pend.valid(),
-        transfer.as_ref(),
-        &meta,
-    )?;
-    report.losses = losses
-        .into_iter()
-        .map(|(s, step, loss, lr)| (s.to_string(), step, loss, lr))
-        .collect();
-    write_reports(out, &report)?;
-    Ok(report)
+/// Fine-tune on English sentence pairs to answer `same` or `different`.
+fn transfer_stage(
+    run: &mut Stages,
+    tok: &JointTokenizer,
+    data: &BookData,
+    base: &Gpt2LmHeadModel,
+    answers: (u32, u32),
+    report: &mut TrainReport,
+) -> Result<Gpt2LmHeadModel> {
+    let cfg = run.cfg;
+    let side = (cfg.context - 3) / 2;
+    let train_sent = sentences(&data.split.train, 4..=30);
+    let pairs = english_pairs(
+        &train_sent,
+        (cfg.transfer_steps as usize * cfg.batch_size).max(2),
+        0.15,
+        cfg.seed ^ 0x7A,
+    );
+    if pairs.is_empty() {
+        return Err(TaskError::Data(format!(
+            "{}: fewer than two sentences of 4..30 words in the training text: no sentence pairs",
+            data.english.path.display()
+        )));
+    }
+    report.count("transfer_train_pairs", pairs.len());
+    let seqs: Vec<Vec<u32>> = pairs
+        .iter()
+        .map(|p| -> Result<Vec<u32>> {
+            let a = tok.encode_text(&p.a)?;
+            let b = tok.encode_text(&p.b)?;
+            let answer = if p.same { answers.0 } else { answers.1 };
+            Ok(pair_ids(&a, &b, tok.end_of_text_id(), side, Some(answer)))
+        })
+        .collect::<Result<_>>()?;
+    run.start("transfer", cfg.transfer_steps);
+    let device = run.device.clone();
+    let pad = run.pad;
+    train_answers(
+        base.clone(),
+        &seqs,
+        cfg,
+        pad,
+        &device,
+        &mut |step, loss, lr| run.step("transfer", step, loss, lr),
+    )
 }
 
 #[cfg(test)]

@@ -214,7 +214,76 @@ pub fn build_from_genome(
         tss: tss.len(),
         ..DataSummary::default()
     };
-    // Positives, strand aware; every TSS must lie on its chromosome.
+    let mut pos = positives(genome, tss, &chroms, spec, &mut summary)?;
+    summary.groups = assign_groups(&mut pos);
+    summary.positives = pos.len();
+    let mut tata = TataNegatives {
+        chroms: &chroms,
+        hits: tata_hits(&chroms),
+        blocked: blocked_intervals(&pos),
+        used: HashMap::new(),
+        len,
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let mut negs = Vec::with_capacity(pos.len());
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for p in &pos {
+        let mut made = None;
+        if spec.tata_negatives {
+            if let Some(off) = tata_offset(&p.sequence, spec.upstream as usize) {
+                summary.tata_positives += 1;
+                made = tata.draw(off, p.group, &mut rng);
+                if made.is_none() {
+                    summary.tata_fallbacks += 1;
+                }
+            }
+        }
+        let row = made.unwrap_or_else(|| PromoterRow {
+            sequence: match spec.synthetic {
+                SyntheticKind::Substitution => substitution_negative(&p.sequence, &mut rng),
+                SyntheticKind::Permutation => permutation_negative(&p.sequence, &mut rng),
+            },
+            label: 0,
+            kind: spec.synthetic.name().into(),
+            ..p.clone()
+        });
+        *counts.entry(row.kind.clone()).or_default() += 1;
+        negs.push(row);
+    }
+    // Genomic negatives: random windows away from every TSS.
+    let taken: Vec<(String, u64, Strand)> = tata
+        .used
+        .keys()
+        .map(|(c, s, st)| (c.to_string(), *s, *st))
+        .collect();
+    let genomic =
+        super::genomic::genomic_negatives(&chroms, tss, &pos, spec, len, &taken, &mut rng)?;
+    summary.gc_fallbacks = genomic.gc_fallbacks;
+    for r in genomic.rows.iter().flatten() {
+        *counts.entry(r.kind.clone()).or_default() += 1;
+    }
+    let genomic = genomic.rows;
+    let mut kinds: Vec<(String, usize)> = counts.into_iter().collect();
+    kinds.sort();
+    summary.negatives_by_kind = kinds;
+    let mut rows = Vec::with_capacity(2 * pos.len());
+    for ((p, n), g) in pos.into_iter().zip(negs).zip(genomic) {
+        rows.push(p);
+        rows.push(n);
+        rows.extend(g);
+    }
+    Ok((rows, summary))
+}
+
+/// The positives, strand aware; every TSS must lie on its chromosome.
+/// Windows over an edge, repeated or with an N are counted and skipped.
+fn positives(
+    genome: &Path,
+    tss: &[Tss],
+    chroms: &HashMap<String, Vec<u8>>,
+    spec: &PromoterSpec,
+    summary: &mut DataSummary,
+) -> Result<Vec<PromoterRow>> {
     let mut pos: Vec<PromoterRow> = Vec::new();
     let mut seen: HashMap<(String, u64, bool), ()> = HashMap::new();
     for t in tss {
@@ -234,20 +303,9 @@ pub fn build_from_genome(
                 t.name, t.line, t.pos, t.chrom, clen
             )));
         }
-        // The TSS is at index `upstream` of the window on its own strand.
-        let (start, end) = match t.strand {
-            Strand::Minus => (
-                t.pos.checked_sub(spec.downstream - 1),
-                t.pos + spec.upstream + 1,
-            ),
-            _ => (t.pos.checked_sub(spec.upstream), t.pos + spec.downstream),
-        };
-        let start = match start {
-            Some(s) if end <= clen => s,
-            _ => {
-                summary.skipped_edge += 1;
-                continue;
-            }
+        let Some((start, end)) = tss_window(t, spec, clen) else {
+            summary.skipped_edge += 1;
+            continue;
         };
         let minus = t.strand == Strand::Minus;
         if seen.insert((t.chrom.clone(), start, minus), ()).is_some() {
@@ -275,7 +333,29 @@ pub fn build_from_genome(
             "no TSS gave a complete 300-bp window without N".into(),
         ));
     }
-    // Groups: overlapping positives (either strand) and identical sequences.
+    Ok(pos)
+}
+
+/// The window `[start, end)` of a TSS on a chromosome of `clen` bases, or
+/// `None` when it runs over an edge. The TSS is at index `upstream` of the
+/// window on its own strand.
+fn tss_window(t: &Tss, spec: &PromoterSpec, clen: u64) -> Option<(u64, u64)> {
+    let (start, end) = match t.strand {
+        Strand::Minus => (
+            t.pos.checked_sub(spec.downstream - 1),
+            t.pos + spec.upstream + 1,
+        ),
+        _ => (t.pos.checked_sub(spec.upstream), t.pos + spec.downstream),
+    };
+    match start {
+        Some(s) if end <= clen => Some((s, end)),
+        _ => None,
+    }
+}
+
+/// Groups: overlapping positives (either strand) and identical sequences
+/// are one group. Sets each row's group; returns the number of groups.
+fn assign_groups(pos: &mut [PromoterRow]) -> usize {
     let mut uf = UnionFind::new(pos.len());
     let mut order: Vec<usize> = (0..pos.len()).collect();
     order.sort_by(|&a, &b| (&pos[a].chrom, pos[a].start).cmp(&(&pos[b].chrom, pos[b].start)));
@@ -304,21 +384,27 @@ pub fn build_from_genome(
     for (r, g) in pos.iter_mut().zip(&groups) {
         r.group = *g as u64;
     }
-    summary.groups = groups.iter().max().map_or(0, |m| m + 1);
-    summary.positives = pos.len();
-    // Promoter intervals per chromosome, for the genomic negatives.
-    let mut blocked: HashMap<&str, Vec<(u64, u64)>> = HashMap::new();
-    for r in &pos {
+    groups.iter().max().map_or(0, |m| m + 1)
+}
+
+/// Promoter intervals per chromosome (sorted), for the genomic negatives.
+fn blocked_intervals(pos: &[PromoterRow]) -> HashMap<String, Vec<(u64, u64)>> {
+    let mut blocked: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
+    for r in pos {
         blocked
-            .entry(r.chrom.as_str())
+            .entry(r.chrom.clone())
             .or_default()
             .push((r.start, r.end));
     }
     for v in blocked.values_mut() {
         v.sort_unstable();
     }
-    // TATA boxes on both strands of every chromosome: (chrom, leftmost
-    // + strand position of the 7-mer, strand).
+    blocked
+}
+
+/// TATA boxes on both strands of every chromosome: (chrom, leftmost
+/// + strand position of the 7-mer, strand).
+fn tata_hits(chroms: &HashMap<String, Vec<u8>>) -> Vec<(&str, u64, Strand)> {
     let mut hits: Vec<(&str, u64, Strand)> = Vec::new();
     let mut chrom_names: Vec<&String> = chroms.keys().collect();
     chrom_names.sort();
@@ -333,96 +419,68 @@ pub fn build_from_genome(
             }
         }
     }
-    let overlaps = |chrom: &str, s: u64, e: u64| -> bool {
-        blocked.get(chrom).is_some_and(|v| {
+    hits
+}
+
+/// Draws genomic windows with a TATA box at a given offset, outside every
+/// promoter and never the same window twice.
+struct TataNegatives<'a> {
+    chroms: &'a HashMap<String, Vec<u8>>,
+    hits: Vec<(&'a str, u64, Strand)>,
+    blocked: HashMap<String, Vec<(u64, u64)>>,
+    used: HashMap<(&'a str, u64, Strand), ()>,
+    len: u64,
+}
+
+impl TataNegatives<'_> {
+    fn overlaps(&self, chrom: &str, s: u64, e: u64) -> bool {
+        self.blocked.get(chrom).is_some_and(|v| {
             let k = v.partition_point(|&(st, _)| st < e);
             v[..k].iter().rev().any(|&(_, end)| s < end)
         })
-    };
-    let mut used: HashMap<(&str, u64, Strand), ()> = HashMap::new();
-    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-    let mut negs = Vec::with_capacity(pos.len());
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for p in &pos {
-        let mut made = None;
-        if spec.tata_negatives {
-            if let Some(off) = tata_offset(&p.sequence, spec.upstream as usize) {
-                summary.tata_positives += 1;
-                for _ in 0..10_000.min(hits.len() * 4) {
-                    let (chrom, at, strand) = hits[rng.random_range(0..hits.len())];
-                    let c = &chroms[chrom];
-                    // The box sits `off` bases into the window on its own
-                    // strand: from the left on +, from the right on -.
-                    let start = match strand {
-                        Strand::Minus => (at + 7 + off as u64).checked_sub(len),
-                        _ => at.checked_sub(off as u64),
-                    };
-                    let Some(start) = start else {
-                        continue;
-                    };
-                    let end = start + len;
-                    if end > c.len() as u64
-                        || overlaps(chrom, start, end)
-                        || used.contains_key(&(chrom, start, strand))
-                    {
-                        continue;
-                    }
-                    let seq = window(c, start, end, strand);
-                    if !seq.iter().all(|&b| dnalm_seq::is_acgt(b)) {
-                        continue;
-                    }
-                    used.insert((chrom, start, strand), ());
-                    made = Some(PromoterRow {
-                        sequence: seq,
-                        label: 0,
-                        group: p.group,
-                        kind: "tata_genomic".into(),
-                        chrom: chrom.to_string(),
-                        start,
-                        end,
-                        strand,
-                    });
-                    break;
-                }
-                if made.is_none() {
-                    summary.tata_fallbacks += 1;
-                }
+    }
+
+    /// A negative whose box sits `off` bases into the window, in `group`;
+    /// `None` after a bounded number of tries.
+    fn draw(&mut self, off: usize, group: u64, rng: &mut ChaCha8Rng) -> Option<PromoterRow> {
+        let len = self.len;
+        for _ in 0..10_000.min(self.hits.len() * 4) {
+            let (chrom, at, strand) = self.hits[rng.random_range(0..self.hits.len())];
+            let c = &self.chroms[chrom];
+            // The box sits `off` bases into the window on its own strand:
+            // from the left on +, from the right on -.
+            let start = match strand {
+                Strand::Minus => (at + 7 + off as u64).checked_sub(len),
+                _ => at.checked_sub(off as u64),
+            };
+            let Some(start) = start else {
+                continue;
+            };
+            let end = start + len;
+            if end > c.len() as u64
+                || self.overlaps(chrom, start, end)
+                || self.used.contains_key(&(chrom, start, strand))
+            {
+                continue;
             }
+            let seq = window(c, start, end, strand);
+            if !seq.iter().all(|&b| dnalm_seq::is_acgt(b)) {
+                continue;
+            }
+            self.used.insert((chrom, start, strand), ());
+            return Some(PromoterRow {
+                sequence: seq,
+                label: 0,
+                group,
+                kind: "tata_genomic".into(),
+                chrom: chrom.to_string(),
+                start,
+                end,
+                strand,
+            });
         }
-        let row = made.unwrap_or_else(|| PromoterRow {
-            sequence: match spec.synthetic {
-                SyntheticKind::Substitution => substitution_negative(&p.sequence, &mut rng),
-                SyntheticKind::Permutation => permutation_negative(&p.sequence, &mut rng),
-            },
-            label: 0,
-            kind: spec.synthetic.name().into(),
-            ..p.clone()
-        });
-        *counts.entry(row.kind.clone()).or_default() += 1;
-        negs.push(row);
+        None
     }
-    // Genomic negatives: random windows away from every TSS.
-    let taken: Vec<(String, u64, Strand)> = used
-        .keys()
-        .map(|(c, s, st)| (c.to_string(), *s, *st))
-        .collect();
-    let genomic =
-        super::genomic::genomic_negatives(&chroms, tss, &pos, spec, len, &taken, &mut rng)?;
-    summary.gc_fallbacks = genomic.gc_fallbacks;
-    for r in genomic.rows.iter().flatten() {
-        *counts.entry(r.kind.clone()).or_default() += 1;
-    }
-    let genomic = genomic.rows;
-    let mut kinds: Vec<(String, usize)> = counts.into_iter().collect();
-    kinds.sort();
-    summary.negatives_by_kind = kinds;
-    let mut rows = Vec::with_capacity(2 * pos.len());
-    for ((p, n), g) in pos.into_iter().zip(negs).zip(genomic) {
-        rows.push(p);
-        rows.push(n);
-        rows.extend(g);
-    }
-    Ok((rows, summary))
 }
 
 /// Rows from positives alone (a DeePromoter sequence file): every positive

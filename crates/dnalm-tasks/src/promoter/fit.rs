@@ -215,6 +215,93 @@ fn bce(p: &[f64], labels: &[u8]) -> f64 {
         / n
 }
 
+fn check_fit(train: &[usize], cfg: &FitConfig) -> Result<()> {
+    if train.is_empty() {
+        return Err(TaskError::Config(
+            "no training rows for the predictor".into(),
+        ));
+    }
+    if cfg.epochs == 0 || cfg.batch_size == 0 || cfg.shards == 0 {
+        return Err(TaskError::Config(
+            "predictor epochs, batch size and shards must be at least 1".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The learning rate of update `step` of `total`: constant, or cosine
+/// decay to 5 % of `cfg.lr`.
+fn lr_at(cfg: &FitConfig, step: u64, total: u64) -> f64 {
+    if cfg.cosine {
+        let f = step as f64 / total.max(1) as f64;
+        cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * f).cos()))
+    } else {
+        cfg.lr
+    }
+}
+
+/// Gradients of the binary cross-entropy on rows `chunk` (one batch),
+/// with each shard's share of the loss.
+fn backward(
+    model: &Predictor,
+    feats: &Features,
+    labels: &[u8],
+    chunk: &[usize],
+    cfg: &FitConfig,
+    step: u64,
+    device: &Device,
+) -> Result<(GradBuffer, Vec<f64>)> {
+    let (x, mask, t) = padded(feats, chunk);
+    let b = chunk.len();
+    let batch = batch_input(mask, b, t);
+    let y: Vec<f32> = chunk.iter().map(|&i| labels[i] as f32).collect();
+    let d = feats.dim;
+    let mut grads = GradBuffer::default();
+    let parts = dnalm_train::shard::backward_sharded(
+        model,
+        &batch,
+        cfg.shards,
+        dnalm_seq::mix64(cfg.seed ^ 0x9E0, step),
+        device,
+        &mut grads,
+        |r| r.len() as f64 / b as f64,
+        |m, db, r| {
+            let n = r.len();
+            let xs = Tensor::<3>::from_data(
+                TensorData::new(x[r.start * t * d..r.end * t * d].to_vec(), [n, t, d]),
+                device,
+            );
+            let ys = Tensor::<1>::from_data(TensorData::new(y[r.clone()].to_vec(), [n]), device);
+            let z = m
+                .forward(xs, db, &batch.attention_mask[r.start * t..r.end * t])
+                .map_err(TrainError::Model)?;
+            // Binary cross-entropy on logits: -(y log s(z) + (1-y) log s(-z)).
+            let loss = (ys.clone() * log_sigmoid(z.clone())
+                + (ys.neg() + 1.0) * log_sigmoid(z.neg()))
+            .mean()
+            .neg();
+            let v: f64 = loss.clone().into_scalar::<f32>().elem();
+            Ok((loss.reshape([1]), v * n as f64 / b as f64))
+        },
+    )?;
+    Ok((grads, parts))
+}
+
+/// Validation AUROC, loss and probabilities (NaN and empty without
+/// validation rows).
+fn validate(
+    copy: &Predictor,
+    feats: &Features,
+    valid: &[usize],
+    valid_labels: &[u8],
+) -> Result<(f64, f64, Vec<f64>)> {
+    if valid.is_empty() {
+        return Ok((f64::NAN, f64::NAN, Vec::new()));
+    }
+    let p = predict(copy, feats, valid)?;
+    Ok((auroc(&p, valid_labels), bce(&p, valid_labels), p))
+}
+
 /// Train a `kind` predictor on rows `train` of `feats` (labels by row),
 /// scoring rows `valid` after every epoch; keeps the epoch with the best
 /// validation AUROC (the last one when `valid` is empty).
@@ -229,16 +316,7 @@ pub fn fit(
     on_step: &mut dyn FnMut(u64, u64, f64),
 ) -> Result<Fitted> {
     let started = Instant::now();
-    if train.is_empty() {
-        return Err(TaskError::Config(
-            "no training rows for the predictor".into(),
-        ));
-    }
-    if cfg.epochs == 0 || cfg.batch_size == 0 || cfg.shards == 0 {
-        return Err(TaskError::Config(
-            "predictor epochs, batch size and shards must be at least 1".into(),
-        ));
-    }
+    check_fit(train, cfg)?;
     let device = Device::flex().autodiff();
     let pc = cfg.predictor_config(kind, feats);
     let mut model = dnalm_model::seeded(cfg.seed, || Predictor::new(&pc, &device))?;
@@ -263,65 +341,20 @@ pub fn fit(
         ));
         let (mut loss_sum, mut loss_rows) = (0f64, 0usize);
         for chunk in order.chunks(cfg.batch_size) {
-            let (x, mask, t) = padded(feats, chunk);
             let b = chunk.len();
-            let batch = batch_input(mask, b, t);
-            let y: Vec<f32> = chunk.iter().map(|&i| labels[i] as f32).collect();
-            let d = feats.dim;
-            let mut grads = GradBuffer::default();
-            let parts = dnalm_train::shard::backward_sharded(
-                &model,
-                &batch,
-                cfg.shards,
-                dnalm_seq::mix64(cfg.seed ^ 0x9E0, step),
-                &device,
-                &mut grads,
-                |r| r.len() as f64 / b as f64,
-                |m, db, r| {
-                    let n = r.len();
-                    let xs = Tensor::<3>::from_data(
-                        TensorData::new(x[r.start * t * d..r.end * t * d].to_vec(), [n, t, d]),
-                        &device,
-                    );
-                    let ys = Tensor::<1>::from_data(
-                        TensorData::new(y[r.clone()].to_vec(), [n]),
-                        &device,
-                    );
-                    let z = m
-                        .forward(xs, db, &batch.attention_mask[r.start * t..r.end * t])
-                        .map_err(TrainError::Model)?;
-                    // Binary cross-entropy on logits: -(y log s(z) + (1-y) log s(-z)).
-                    let loss = (ys.clone() * log_sigmoid(z.clone())
-                        + (ys.neg() + 1.0) * log_sigmoid(z.neg()))
-                    .mean()
-                    .neg();
-                    let v: f64 = loss.clone().into_scalar::<f32>().elem();
-                    Ok((loss.reshape([1]), v * n as f64 / b as f64))
-                },
-            )?;
+            let (grads, parts) = backward(&model, feats, labels, chunk, cfg, step, &device)?;
             let loss: f64 = parts.iter().sum();
             if !loss.is_finite() {
                 return Err(TaskError::Train(TrainError::Diverged { step, loss }));
             }
             loss_sum += loss * b as f64;
             loss_rows += b;
-            let lr = if cfg.cosine {
-                let f = step as f64 / total.max(1) as f64;
-                cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * f).cos()))
-            } else {
-                cfg.lr
-            };
-            model = opt.step(model, grads, lr, None).0;
+            model = opt.step(model, grads, lr_at(cfg, step, total), None).0;
             step += 1;
             on_step(step, total, loss);
         }
         let copy = calibrated(model.valid(), feats, train, cfg, &inner)?;
-        let (valid_auroc, valid_loss, probs) = if valid.is_empty() {
-            (f64::NAN, f64::NAN, Vec::new())
-        } else {
-            let p = predict(&copy, feats, valid)?;
-            (auroc(&p, &valid_labels), bce(&p, &valid_labels), p)
-        };
+        let (valid_auroc, valid_loss, probs) = validate(&copy, feats, valid, &valid_labels)?;
         history.push(EpochLog {
             epoch: epoch + 1,
             train_loss: loss_sum / loss_rows.max(1) as f64,

@@ -10,6 +10,7 @@ pub mod features;
 pub mod fit;
 pub mod genomic;
 pub mod loaders;
+mod partition;
 pub mod report;
 pub mod rows;
 pub mod saved;

@@ -109,15 +109,35 @@ pub fn write_report(
     runs: &[RunResult],
 ) -> Result<Vec<Aggregate>> {
     std::fs::create_dir_all(dir).map_err(|e| TaskError::io(dir, e))?;
-    let write = |name: &str, text: &str| -> Result<()> {
-        let path = dir.join(name);
-        let mut f = dnalm_seq::AtomicFile::create(&path)?;
-        f.write_all(text.as_bytes())
-            .map_err(|e| TaskError::io(&path, e))?;
-        f.commit()?;
-        Ok(())
-    };
     let agg = aggregate(runs);
+    write_file(dir, "runs.tsv", &runs_tsv(runs))?;
+    write_file(dir, "curves.tsv", &curves_tsv(runs))?;
+    write_file(dir, "results.tsv", &results_tsv(&agg))?;
+    let json = serde_json::json!({
+        "header": header, "data": summary, "results": agg, "runs": runs,
+    });
+    write_file(
+        dir,
+        "results.json",
+        &serde_json::to_string_pretty(&json).expect("serialise"),
+    )?;
+    write_file(dir, "results.md", &results_md(header, summary, runs, &agg))?;
+    draw_charts(dir, &agg)?;
+    Ok(agg)
+}
+
+/// Write `text` to `dir/name` whole (temporary file, then rename).
+fn write_file(dir: &Path, name: &str, text: &str) -> Result<()> {
+    let path = dir.join(name);
+    let mut f = dnalm_seq::AtomicFile::create(&path)?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| TaskError::io(&path, e))?;
+    f.commit()?;
+    Ok(())
+}
+
+/// `runs.tsv`: every repeat, with its bootstrap intervals.
+fn runs_tsv(runs: &[RunResult]) -> String {
     let mut tsv = String::from(
         "encoding\tpredictor\trepeat\ttrain\ttest\tbest_epoch\tepochs\tseconds\tvalid_auroc",
     );
@@ -149,7 +169,11 @@ pub fn write_report(
         }
         tsv.push('\n');
     }
-    write("runs.tsv", &tsv)?;
+    tsv
+}
+
+/// `curves.tsv`: every epoch of every predictor.
+fn curves_tsv(runs: &[RunResult]) -> String {
     let mut curves = String::from(
         "encoding\tpredictor\trepeat\tepoch\ttrain_loss\tvalid_loss\tvalid_auroc\tseconds\n",
     );
@@ -170,27 +194,33 @@ pub fn write_report(
             .expect("string");
         }
     }
-    write("curves.tsv", &curves)?;
+    curves
+}
+
+/// `results.tsv`: mean and sd over repeats per encoding and predictor.
+fn results_tsv(agg: &[Aggregate]) -> String {
     let mut tsv = String::from("encoding\tpredictor\trepeats");
     for m in METRICS {
         write!(tsv, "\t{m}_mean\t{m}_sd").expect("string");
     }
     tsv.push('\n');
-    for a in &agg {
+    for a in agg {
         write!(tsv, "{}\t{}\t{}", a.encoding, a.predictor, a.repeats).expect("string");
         for (_, m, s) in &a.metrics {
             write!(tsv, "\t{m:.6}\t{s:.6}").expect("string");
         }
         tsv.push('\n');
     }
-    write("results.tsv", &tsv)?;
-    let json = serde_json::json!({
-        "header": header, "data": summary, "results": agg, "runs": runs,
-    });
-    write(
-        "results.json",
-        &serde_json::to_string_pretty(&json).expect("serialise"),
-    )?;
+    tsv
+}
+
+/// `results.md`: the facts of the run, then the table.
+fn results_md(
+    header: &ReportHeader,
+    summary: &TrainSummary,
+    runs: &[RunResult],
+    agg: &[Aggregate],
+) -> String {
     let mut md = String::from("# Promoter prediction\n\n");
     writeln!(md, "- data: {}", header.data).expect("string");
     writeln!(md, "- model: {}", header.model).expect("string");
@@ -230,56 +260,66 @@ pub fn write_report(
         "| encoding | predictor | accuracy | F1 | MCC | AUROC | AUPRC | MCC at 0.5 | threshold | epochs | time |\n",
     );
     md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for a in &agg {
-        let sel: Vec<&RunResult> = runs
-            .iter()
-            .filter(|r| r.encoding == a.encoding && r.predictor == a.predictor)
-            .collect();
-        let cell = |name: &str| {
-            let (_, m, s) = &a.metrics[metric_index(name)];
-            if a.repeats > 1 {
-                return format!("{m:.3} ± {s:.3}");
-            }
-            let i = &sel[0].intervals;
-            match name {
-                "mcc" => format!("{m:.3} [{:.3}, {:.3}]", i.mcc.0, i.mcc.1),
-                "auroc" => format!("{m:.3} [{:.3}, {:.3}]", i.auroc.0, i.auroc.1),
-                "auprc" => format!("{m:.3} [{:.3}, {:.3}]", i.auprc.0, i.auprc.1),
-                _ => format!("{m:.3}"),
-            }
-        };
-        let epochs: Vec<String> = sel
-            .iter()
-            .filter(|r| r.epochs > 0)
-            .map(|r| format!("{}/{}", r.best_epoch, r.epochs))
-            .collect();
-        let secs: f64 = sel.iter().map(|r| r.seconds).sum::<f64>() / sel.len().max(1) as f64;
-        writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} s |",
-            a.encoding,
-            a.predictor,
-            cell("accuracy"),
-            cell("f1"),
-            cell("mcc"),
-            cell("auroc"),
-            cell("auprc"),
-            cell("mcc_at_0.5"),
-            cell("threshold"),
-            if epochs.is_empty() {
-                "-".to_string()
-            } else {
-                epochs.join(", ")
-            },
-            secs
-        )
-        .expect("string");
+    for a in agg {
+        md_row(&mut md, a, runs);
     }
     md.push_str(
         "\nepochs: best/run (early stopping on validation AUROC). Per-epoch losses and \
          validation AUROC: curves.tsv.\n\n![accuracy](accuracy.svg) ![F1](f1.svg) ![MCC](mcc.svg)\n",
     );
-    write("results.md", &md)?;
+    md
+}
+
+/// One table row of `results.md`: the interval of a single repeat, or mean
+/// ± sd over several.
+fn md_row(md: &mut String, a: &Aggregate, runs: &[RunResult]) {
+    let sel: Vec<&RunResult> = runs
+        .iter()
+        .filter(|r| r.encoding == a.encoding && r.predictor == a.predictor)
+        .collect();
+    let cell = |name: &str| {
+        let (_, m, s) = &a.metrics[metric_index(name)];
+        if a.repeats > 1 {
+            return format!("{m:.3} ± {s:.3}");
+        }
+        let i = &sel[0].intervals;
+        match name {
+            "mcc" => format!("{m:.3} [{:.3}, {:.3}]", i.mcc.0, i.mcc.1),
+            "auroc" => format!("{m:.3} [{:.3}, {:.3}]", i.auroc.0, i.auroc.1),
+            "auprc" => format!("{m:.3} [{:.3}, {:.3}]", i.auprc.0, i.auprc.1),
+            _ => format!("{m:.3}"),
+        }
+    };
+    let epochs: Vec<String> = sel
+        .iter()
+        .filter(|r| r.epochs > 0)
+        .map(|r| format!("{}/{}", r.best_epoch, r.epochs))
+        .collect();
+    let secs: f64 = sel.iter().map(|r| r.seconds).sum::<f64>() / sel.len().max(1) as f64;
+    writeln!(
+        md,
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} s |",
+        a.encoding,
+        a.predictor,
+        cell("accuracy"),
+        cell("f1"),
+        cell("mcc"),
+        cell("auroc"),
+        cell("auprc"),
+        cell("mcc_at_0.5"),
+        cell("threshold"),
+        if epochs.is_empty() {
+            "-".to_string()
+        } else {
+            epochs.join(", ")
+        },
+        secs
+    )
+    .expect("string");
+}
+
+/// Bar charts of accuracy, F1 and MCC (the paper's Figures 3-5).
+fn draw_charts(dir: &Path, agg: &[Aggregate]) -> Result<()> {
     for (metric, file, title) in [
         ("accuracy", "accuracy.svg", "promoter prediction: accuracy"),
         ("f1", "f1.svg", "promoter prediction: F1"),
@@ -303,5 +343,5 @@ pub fn write_report(
             &format!("{metric} (mean over repeats)"),
         )?;
     }
-    Ok(agg)
+    Ok(())
 }

@@ -17,14 +17,14 @@
 use burn::module::Module;
 use dnalm_model::{BertForSequenceClassification, Device, Pooling, PredictorKind};
 use dnalm_tokenizers::Tokenizer;
-use dnalm_train::classify::{self, ClassifyConfig};
+use dnalm_train::classify::{self, ClassExample, ClassifyConfig};
 use serde::Serialize;
 
 use super::baseline::tfidf_logistic;
 use super::features::{encode, examples, one_hot, Features};
 use super::fit::{fit, predict, EpochLog, FitConfig, Fitted};
 use super::loaders::LabelledRow;
-use super::split::{group_rows, split_groups};
+use super::partition::{split_rows, LocalRows, RowSplit, RowTable};
 use crate::error::{Result, TaskError};
 use crate::metrics::{best_mcc_threshold, bootstrap, BinaryMetrics, Intervals};
 use crate::model::TaskModel;
@@ -230,18 +230,15 @@ fn check(spec: &TrainSpec) -> Result<()> {
     Ok(())
 }
 
-fn both_classes(what: &str, labels: impl Iterator<Item = u8>) -> Result<()> {
-    let (mut pos, mut n) = (0usize, 0usize);
-    for l in labels {
-        pos += (l == 1) as usize;
-        n += 1;
-    }
-    if pos == 0 || pos == n {
-        return Err(TaskError::Data(format!(
-            "{what} has {pos} positives among {n} rows: both classes (labels 0 and 1) are needed"
-        )));
-    }
-    Ok(())
+/// What fine-tuning gave (all empty without an encoder).
+struct Finetuned {
+    updates: usize,
+    final_loss: f64,
+    classifier: Option<BertForSequenceClassification>,
+    pretrained: Option<BertForSequenceClassification>,
+    pad: u32,
+    /// The local rows as token ids (empty without an encoder).
+    examples: Vec<ClassExample>,
 }
 
 /// Run the experiment. `model` (if any) is opened on an autodiff `device`.
@@ -253,197 +250,138 @@ pub fn run(
     on_event: &mut dyn FnMut(Event),
 ) -> Result<TrainOutcome> {
     check(spec)?;
-    if model.is_none() {
-        if let Some(e) = spec.encodings.iter().find(|&&e| e != Encoding::OneHot) {
-            return Err(TaskError::Config(format!(
-                "the {} encoding needs an encoder (--model)",
-                e.name()
-            )));
-        }
-    }
-    // One list of rows: training file, then validation, then test.
-    let (train_name, train_rows) = data.train;
-    let mut rows: Vec<&LabelledRow> = train_rows.iter().collect();
-    let n_train_file = rows.len();
-    if n_train_file == 0 {
-        return Err(TaskError::Data(format!("{train_name}: no rows")));
-    }
-    let length = train_rows[0].sequence.len();
-    for (name, part) in [data.valid, data.test].into_iter().flatten() {
-        if let Some(r) = part.first() {
-            if r.sequence.len() != length {
-                return Err(TaskError::Data(format!(
-                    "{name}:{}: sequences of {} nt, but {train_name} has {length} nt: \
-                     every file needs the training length",
-                    r.line,
-                    r.sequence.len()
-                )));
-            }
-        } else {
-            return Err(TaskError::Data(format!("{name}: no rows")));
-        }
-        rows.extend(part.iter());
-    }
-    let n_valid_file = data.valid.map_or(0, |v| v.1.len());
-    let seqs: Vec<&[u8]> = rows.iter().map(|r| r.sequence.as_slice()).collect();
-    let labels: Vec<u8> = rows.iter().map(|r| r.label).collect();
-    let explicit: Option<Vec<u64>> = rows.iter().map(|r| r.group).collect();
-    let groups = group_rows(&seqs, explicit.as_deref());
-    let n_groups = groups.iter().max().map_or(0, |m| m + 1);
-    if data.test.is_none() || data.valid.is_none() {
-        // A group split holds out whole groups: one giant group leaves
-        // nothing to train on (or nothing to test).
-        let mut sizes = vec![0usize; n_groups];
-        for &g in &groups[..n_train_file] {
-            sizes[g] += 1;
-        }
-        let largest = sizes.iter().copied().max().unwrap_or(0);
-        if largest * 2 > n_train_file {
-            return Err(TaskError::Data(format!(
-                "{train_name}: {largest} of its {n_train_file} rows form one group (rows joined by \
-                 the group column or by a shared 50-mer on either strand, such as overlapping \
-                 genomic windows), so a group split cannot hold out a test or validation part: \
-                 give --valid and --test files"
-            )));
-        }
-    }
-    let mut train_side: Vec<usize> = (0..n_train_file).collect();
-    if spec.max_rows > 0 && spec.max_rows < train_side.len() {
-        let f = spec.max_rows as f64 / train_side.len() as f64;
-        train_side = split_groups(&train_side, &groups, f, dnalm_seq::mix64(spec.seed, 0x5E1)).0;
-    }
-    let test: Vec<usize> = match data.test {
-        Some(_) => (n_train_file + n_valid_file..rows.len()).collect(),
-        None => {
-            let (t, rest) = split_groups(
-                &train_side,
-                &groups,
-                spec.test_fraction,
-                dnalm_seq::mix64(spec.seed, 0x7E57),
-            );
-            train_side = rest;
-            t
-        }
+    check_encoder(model.is_some(), spec)?;
+    let table = RowTable::assemble(&data)?;
+    let split = split_rows(&table, &data, spec, model.is_some())?;
+    let local = LocalRows::new(&table, &split);
+    let tuned = match model {
+        Some(model) => finetune(model, &table, &split, &local, spec, device, on_event)?,
+        None => Finetuned::none(),
     };
-    let valid: Vec<usize> = match data.valid {
-        Some(_) => (n_train_file..n_train_file + n_valid_file).collect(),
-        None => {
-            let (v, rest) = split_groups(
-                &train_side,
-                &groups,
-                spec.valid_fraction,
-                dnalm_seq::mix64(spec.seed, 0x7A1),
-            );
-            train_side = rest;
-            v
-        }
+    let inner = Device::flex();
+    let encodings = encode_all(spec, &local, &tuned, &inner, on_event)?;
+    let mut scorer = Scorer {
+        spec,
+        local: &local,
+        train: split.predictor.len(),
+        runs: Vec::new(),
     };
-    let test_groups: rustc_hash::FxHashSet<usize> = test.iter().map(|&i| groups[i]).collect();
-    let shared_with_test = train_side
-        .iter()
-        .chain(&valid)
-        .filter(|&&i| test_groups.contains(&groups[i]))
-        .count();
-    let (ft, pred): (Vec<usize>, Vec<usize>) = if model.is_some() {
-        split_groups(&train_side, &groups, spec.finetune_fraction, spec.seed)
-    } else {
-        (Vec::new(), train_side.clone())
-    };
-    both_classes(
-        &format!("{train_name} (predictor training rows)"),
-        pred.iter().map(|&i| labels[i]),
-    )?;
-    if model.is_some() {
-        both_classes(
-            &format!("{train_name} (fine-tuning rows)"),
-            ft.iter().map(|&i| labels[i]),
-        )?;
-    }
-    let valid_name = data
-        .valid
-        .map_or(format!("{train_name} (validation part)"), |v| {
-            v.0.to_string()
-        });
-    let test_name = data
-        .test
-        .map_or(format!("{train_name} (test part)"), |v| v.0.to_string());
-    both_classes(&valid_name, valid.iter().map(|&i| labels[i]))?;
-    both_classes(&test_name, test.iter().map(|&i| labels[i]))?;
+    let classifier_threshold = score_head(&mut scorer, &tuned, &inner, on_event)?;
+    tfidf_baseline(&mut scorer, on_event)?;
+    let predictors = train_predictors(&mut scorer, &encodings, on_event)?;
+    Ok(TrainOutcome {
+        runs: scorer.runs,
+        summary: summarise(&table, &split, &tuned),
+        predictors,
+        classifier: tuned.classifier,
+        pretrained: tuned.pretrained,
+        classifier_threshold,
+    })
+}
 
-    // The rows the predictors see, numbered locally: train, valid, test.
-    let local_rows: Vec<usize> = pred.iter().chain(&valid).chain(&test).copied().collect();
-    let l_train: Vec<usize> = (0..pred.len()).collect();
-    let l_valid: Vec<usize> = (pred.len()..pred.len() + valid.len()).collect();
-    let l_test: Vec<usize> = (pred.len() + valid.len()..local_rows.len()).collect();
-    let local_seqs: Vec<&[u8]> = local_rows.iter().map(|&i| seqs[i]).collect();
-    let local_labels: Vec<u8> = local_rows.iter().map(|&i| labels[i]).collect();
-    let valid_labels: Vec<u8> = l_valid.iter().map(|&i| local_labels[i]).collect();
-    let test_labels: Vec<u8> = l_test.iter().map(|&i| local_labels[i]).collect();
+fn check_encoder(has_model: bool, spec: &TrainSpec) -> Result<()> {
+    if has_model {
+        return Ok(());
+    }
+    match spec.encodings.iter().find(|&&e| e != Encoding::OneHot) {
+        Some(e) => Err(TaskError::Config(format!(
+            "the {} encoding needs an encoder (--model)",
+            e.name()
+        ))),
+        None => Ok(()),
+    }
+}
 
-    // Fine-tune (with an encoder).
-    let mut finetune_updates = 0;
-    let mut final_loss = f64::NAN;
-    let mut classifier = None;
-    let mut pretrained_only = None;
-    let mut pad = 0;
-    let mut local_examples = Vec::new();
-    if let Some(model) = model {
-        let tok = &model.tokenizer;
-        pad = tok.vocab().specials().pad;
-        let config = model.pretrained.config.clone();
-        let pre_ft: Vec<&[u8]> = ft.iter().map(|&i| seqs[i]).collect();
-        let ft_labels: Vec<u8> = ft.iter().map(|&i| labels[i]).collect();
-        let ft_examples = examples(tok, &pre_ft, &ft_labels, spec.max_len)?;
-        local_examples = examples(tok, &local_seqs, &local_labels, spec.max_len)?;
-        let mlm = model.pretrained.model;
-        pretrained_only = Some(
-            BertForSequenceClassification::from_pretrained(
-                mlm.clone(),
-                &config,
-                2,
-                Pooling::Cls,
-                spec.seed,
-                device,
-            )
-            .valid(),
-        );
-        let clf = BertForSequenceClassification::from_pretrained(
+impl Finetuned {
+    fn none() -> Self {
+        Self {
+            updates: 0,
+            final_loss: f64::NAN,
+            classifier: None,
+            pretrained: None,
+            pad: 0,
+            examples: Vec::new(),
+        }
+    }
+}
+
+/// Fine-tune the encoder ([CLS] + linear head) on the fine-tuning rows, and
+/// keep the pre-trained encoder as a classifier body beside it.
+fn finetune(
+    model: TaskModel,
+    table: &RowTable,
+    split: &RowSplit,
+    local: &LocalRows,
+    spec: &TrainSpec,
+    device: &Device,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Finetuned> {
+    let tok = &model.tokenizer;
+    let pad = tok.vocab().specials().pad;
+    let config = model.pretrained.config.clone();
+    let pre_ft: Vec<&[u8]> = split.finetune.iter().map(|&i| table.seqs[i]).collect();
+    let ft_labels: Vec<u8> = split.finetune.iter().map(|&i| table.labels[i]).collect();
+    let ft_examples = examples(tok, &pre_ft, &ft_labels, spec.max_len)?;
+    let local_examples = examples(tok, &local.seqs, &local.labels, spec.max_len)?;
+    let mlm = model.pretrained.model;
+    let body = |mlm| {
+        BertForSequenceClassification::from_pretrained(
             mlm,
             &config,
             2,
             Pooling::Cls,
             spec.seed,
             device,
-        );
-        let (trained, losses) =
-            classify::finetune(clf, &ft_examples, &spec.finetune, pad, device, &mut |s| {
-                on_event(Event::Finetune {
-                    step: s.step,
-                    total: s.total,
-                    loss: s.loss,
-                })
-            })?;
-        finetune_updates = losses.len();
-        final_loss = losses.last().copied().unwrap_or(f64::NAN);
-        classifier = Some(trained.valid());
-    }
-    // Encode.
-    let inner = Device::flex();
+        )
+    };
+    let pretrained = body(mlm.clone()).valid();
+    let (trained, losses) = classify::finetune(
+        body(mlm),
+        &ft_examples,
+        &spec.finetune,
+        pad,
+        device,
+        &mut |s| {
+            on_event(Event::Finetune {
+                step: s.step,
+                total: s.total,
+                loss: s.loss,
+            })
+        },
+    )?;
+    Ok(Finetuned {
+        updates: losses.len(),
+        final_loss: losses.last().copied().unwrap_or(f64::NAN),
+        classifier: Some(trained.valid()),
+        pretrained: Some(pretrained),
+        pad,
+        examples: local_examples,
+    })
+}
+
+/// The features of the local rows under each requested encoding.
+fn encode_all(
+    spec: &TrainSpec,
+    local: &LocalRows,
+    tuned: &Finetuned,
+    inner: &Device,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Vec<(Encoding, Features)>> {
     let mut encodings: Vec<(Encoding, Features)> = Vec::new();
     for &e in &spec.encodings {
         let f = match e {
-            Encoding::OneHot => one_hot(&local_seqs),
+            Encoding::OneHot => one_hot(&local.seqs),
             Encoding::Pretrained | Encoding::Finetuned => {
                 let m = if e == Encoding::Pretrained {
-                    pretrained_only.as_ref()
+                    tuned.pretrained.as_ref()
                 } else {
-                    classifier.as_ref()
+                    tuned.classifier.as_ref()
                 }
                 .ok_or_else(|| {
                     TaskError::Config(format!("the {} encoding needs an encoder", e.name()))
                 })?;
-                let total = local_examples.len();
-                encode(m, &local_examples, pad, 64, &inner, &mut |done| {
+                let total = tuned.examples.len();
+                encode(m, &tuned.examples, tuned.pad, 64, inner, &mut |done| {
                     on_event(Event::Encode {
                         encoding: e.name(),
                         done,
@@ -454,160 +392,230 @@ pub fn run(
         };
         encodings.push((e, f));
     }
-    let mut runs = Vec::new();
-    let mut push = |encoding: &str,
-                    predictor: &str,
-                    repeat: usize,
-                    valid_p: &[f64],
-                    test_p: &[f64],
-                    fitted: Option<&Fitted>,
-                    seconds: f64,
-                    on_event: &mut dyn FnMut(Event)|
-     -> (BinaryMetrics, f64) {
-        let threshold = best_mcc_threshold(valid_p, &valid_labels);
-        let m = BinaryMetrics::compute(test_p, &test_labels);
-        let tuned = BinaryMetrics::at(test_p, &test_labels, threshold);
+    Ok(encodings)
+}
+
+/// Scores a predictor's validation and test probabilities and collects the
+/// runs.
+struct Scorer<'s, 'a> {
+    spec: &'s TrainSpec,
+    local: &'s LocalRows<'a>,
+    /// Predictor training rows.
+    train: usize,
+    runs: Vec<RunResult>,
+}
+
+/// One predictor's probabilities, with what the run record needs.
+struct Scored<'p> {
+    encoding: &'p str,
+    predictor: &'p str,
+    repeat: usize,
+    valid_p: &'p [f64],
+    test_p: &'p [f64],
+    fitted: Option<&'p Fitted>,
+    seconds: f64,
+}
+
+impl Scorer<'_, '_> {
+    /// Record the run; returns the tuned test metrics and the threshold
+    /// chosen on validation.
+    fn push(&mut self, s: Scored, on_event: &mut dyn FnMut(Event)) -> (BinaryMetrics, f64) {
+        let (valid_labels, test_labels) = (&self.local.valid_labels, &self.local.test_labels);
+        let threshold = best_mcc_threshold(s.valid_p, valid_labels);
+        let m = BinaryMetrics::compute(s.test_p, test_labels);
+        let tuned = BinaryMetrics::at(s.test_p, test_labels, threshold);
         let intervals = bootstrap(
-            test_p,
-            &test_labels,
+            s.test_p,
+            test_labels,
             threshold,
-            spec.bootstrap,
-            dnalm_seq::mix64(spec.seed, 0xB007),
+            self.spec.bootstrap,
+            dnalm_seq::mix64(self.spec.seed, 0xB007),
         );
-        let label = format!("{encoding} {predictor} #{repeat}");
+        let label = format!("{} {} #{}", s.encoding, s.predictor, s.repeat);
         on_event(Event::Done {
             label: &label,
             metrics: &tuned,
         });
-        runs.push(RunResult {
-            encoding: encoding.into(),
-            predictor: predictor.into(),
-            repeat,
-            train: pred.len(),
+        self.runs.push(RunResult {
+            encoding: s.encoding.into(),
+            predictor: s.predictor.into(),
+            repeat: s.repeat,
+            train: self.train,
             metrics: m,
             tuned,
             intervals,
-            best_epoch: fitted.map_or(0, |f| f.best_epoch),
-            epochs: fitted.map_or(0, |f| f.history.len()),
-            seconds,
-            valid_auroc: crate::metrics::auroc(valid_p, &valid_labels),
-            history: fitted.map(|f| f.history.clone()).unwrap_or_default(),
+            best_epoch: s.fitted.map_or(0, |f| f.best_epoch),
+            epochs: s.fitted.map_or(0, |f| f.history.len()),
+            seconds: s.seconds,
+            valid_auroc: crate::metrics::auroc(s.valid_p, valid_labels),
+            history: s.fitted.map(|f| f.history.clone()).unwrap_or_default(),
         });
         (tuned, threshold)
+    }
+}
+
+/// Score the fine-tuned head's own probabilities; returns its threshold
+/// (0.5 without an encoder).
+fn score_head(
+    scorer: &mut Scorer,
+    tuned: &Finetuned,
+    inner: &Device,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<f64> {
+    let Some(clf) = &tuned.classifier else {
+        return Ok(0.5);
     };
-    // The fine-tuned head's own probabilities.
-    let mut classifier_threshold = 0.5;
-    if let Some(clf) = &classifier {
-        let ex_valid: Vec<_> = l_valid.iter().map(|&i| local_examples[i].clone()).collect();
-        let ex_test: Vec<_> = l_test.iter().map(|&i| local_examples[i].clone()).collect();
-        let head = |ex: &[dnalm_train::classify::ClassExample]| -> Result<Vec<f64>> {
-            Ok(classify::predict(clf, ex, 128, pad, &inner)?
-                .into_iter()
-                .map(|p| p[1] as f64)
-                .collect())
-        };
-        let (vp, tp) = (head(&ex_valid)?, head(&ex_test)?);
-        classifier_threshold = push(
-            "fine-tuned",
-            "linear head",
-            1,
-            &vp,
-            &tp,
-            None,
-            0.0,
-            on_event,
-        )
-        .1;
+    let local = scorer.local;
+    let ex_valid: Vec<_> = local
+        .valid
+        .iter()
+        .map(|&i| tuned.examples[i].clone())
+        .collect();
+    let ex_test: Vec<_> = local
+        .test
+        .iter()
+        .map(|&i| tuned.examples[i].clone())
+        .collect();
+    let head = |ex: &[ClassExample]| -> Result<Vec<f64>> {
+        Ok(classify::predict(clf, ex, 128, tuned.pad, inner)?
+            .into_iter()
+            .map(|p| p[1] as f64)
+            .collect())
+    };
+    let (vp, tp) = (head(&ex_valid)?, head(&ex_test)?);
+    let scored = Scored {
+        encoding: "fine-tuned",
+        predictor: "linear head",
+        repeat: 1,
+        valid_p: &vp,
+        test_p: &tp,
+        fitted: None,
+        seconds: 0.0,
+    };
+    Ok(scorer.push(scored, on_event).1)
+}
+
+/// The tf-idf k-mer + logistic regression baseline (skipped when k is 0).
+fn tfidf_baseline(scorer: &mut Scorer, on_event: &mut dyn FnMut(Event)) -> Result<()> {
+    let (spec, local) = (scorer.spec, scorer.local);
+    if spec.tfidf_k == 0 {
+        return Ok(());
     }
-    if spec.tfidf_k > 0 {
-        let started = std::time::Instant::now();
-        let tr: Vec<&[u8]> = l_train.iter().map(|&i| local_seqs[i]).collect();
-        let tl: Vec<u8> = l_train.iter().map(|&i| local_labels[i]).collect();
-        let rest: Vec<&[u8]> = l_valid
-            .iter()
-            .chain(&l_test)
-            .map(|&i| local_seqs[i])
-            .collect();
-        let p = tfidf_logistic(&tr, &tl, &rest, spec.tfidf_k, 1e-4, 300)?;
-        let (vp, tp) = p.split_at(l_valid.len());
-        push(
-            &format!("tf-idf {}-mer", spec.tfidf_k),
-            "logistic",
-            1,
-            vp,
-            tp,
-            None,
-            started.elapsed().as_secs_f64(),
-            on_event,
-        );
-    }
+    let started = std::time::Instant::now();
+    let tr: Vec<&[u8]> = local.train.iter().map(|&i| local.seqs[i]).collect();
+    let tl: Vec<u8> = local.train.iter().map(|&i| local.labels[i]).collect();
+    let rest: Vec<&[u8]> = local
+        .valid
+        .iter()
+        .chain(&local.test)
+        .map(|&i| local.seqs[i])
+        .collect();
+    let p = tfidf_logistic(&tr, &tl, &rest, spec.tfidf_k, 1e-4, 300)?;
+    let (vp, tp) = p.split_at(local.valid.len());
+    let name = format!("tf-idf {}-mer", spec.tfidf_k);
+    let scored = Scored {
+        encoding: &name,
+        predictor: "logistic",
+        repeat: 1,
+        valid_p: vp,
+        test_p: tp,
+        fitted: None,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    scorer.push(scored, on_event);
+    Ok(())
+}
+
+/// Train every (encoding, predictor) `repeats` times; keep the repeat with
+/// the best validation AUROC of each.
+fn train_predictors(
+    scorer: &mut Scorer,
+    encodings: &[(Encoding, Features)],
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Vec<TrainedPredictor>> {
     let mut predictors: Vec<TrainedPredictor> = Vec::new();
-    for (e, feats) in &encodings {
-        for &kind in &spec.predictors {
+    for (e, feats) in encodings {
+        for &kind in &scorer.spec.predictors {
             let mut best: Option<TrainedPredictor> = None;
-            for r in 0..spec.repeats {
-                let seed = dnalm_seq::mix64(spec.seed, 1000 + r as u64);
-                let label = format!("{} {} #{}", e.name(), kind.name(), r + 1);
-                let cfg = FitConfig { seed, ..spec.fit };
-                let fitted = fit(
-                    kind,
-                    feats,
-                    &local_labels,
-                    &l_train,
-                    &l_valid,
-                    &cfg,
-                    &mut |step, total, loss| {
-                        on_event(Event::Fit {
-                            label: &label,
-                            step,
-                            total,
-                            loss,
-                        })
-                    },
-                )?;
-                let tp = predict(&fitted.model, feats, &l_test)?;
-                let (tuned, threshold) = push(
-                    e.name(),
-                    kind.name(),
-                    r + 1,
-                    &fitted.valid_probs,
-                    &tp,
-                    Some(&fitted),
-                    fitted.seconds,
-                    on_event,
-                );
-                let valid_auroc = crate::metrics::auroc(&fitted.valid_probs, &valid_labels);
-                if best.as_ref().is_none_or(|b| valid_auroc > b.valid_auroc) {
-                    best = Some(TrainedPredictor {
-                        encoding: *e,
-                        fitted,
-                        threshold,
-                        valid_auroc,
-                        test: tuned,
-                    });
+            for r in 0..scorer.spec.repeats {
+                let trained = train_once(scorer, *e, feats, kind, r, on_event)?;
+                if best
+                    .as_ref()
+                    .is_none_or(|b| trained.valid_auroc > b.valid_auroc)
+                {
+                    best = Some(trained);
                 }
             }
             predictors.extend(best);
         }
     }
-    Ok(TrainOutcome {
-        runs,
-        summary: TrainSummary {
-            rows: rows.len(),
-            used_rows: pred.len() + ft.len() + valid.len() + test.len(),
-            groups: n_groups,
-            finetune_rows: ft.len(),
-            predictor_rows: pred.len(),
-            valid_rows: valid.len(),
-            test_rows: test.len(),
-            shared_with_test,
-            finetune_updates,
-            final_finetune_loss: final_loss,
-            sequence_length: length,
+    Ok(predictors)
+}
+
+/// Repeat `r` (0-based) of one (encoding, predictor).
+fn train_once(
+    scorer: &mut Scorer,
+    encoding: Encoding,
+    feats: &Features,
+    kind: PredictorKind,
+    r: usize,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<TrainedPredictor> {
+    let (spec, local) = (scorer.spec, scorer.local);
+    let seed = dnalm_seq::mix64(spec.seed, 1000 + r as u64);
+    let label = format!("{} {} #{}", encoding.name(), kind.name(), r + 1);
+    let cfg = FitConfig { seed, ..spec.fit };
+    let fitted = fit(
+        kind,
+        feats,
+        &local.labels,
+        &local.train,
+        &local.valid,
+        &cfg,
+        &mut |step, total, loss| {
+            on_event(Event::Fit {
+                label: &label,
+                step,
+                total,
+                loss,
+            })
         },
-        predictors,
-        classifier,
-        pretrained: pretrained_only,
-        classifier_threshold,
+    )?;
+    let tp = predict(&fitted.model, feats, &local.test)?;
+    let scored = Scored {
+        encoding: encoding.name(),
+        predictor: kind.name(),
+        repeat: r + 1,
+        valid_p: &fitted.valid_probs,
+        test_p: &tp,
+        fitted: Some(&fitted),
+        seconds: fitted.seconds,
+    };
+    let (tuned, threshold) = scorer.push(scored, on_event);
+    let valid_auroc = crate::metrics::auroc(&fitted.valid_probs, &local.valid_labels);
+    Ok(TrainedPredictor {
+        encoding,
+        fitted,
+        threshold,
+        valid_auroc,
+        test: tuned,
     })
+}
+
+fn summarise(table: &RowTable, split: &RowSplit, tuned: &Finetuned) -> TrainSummary {
+    let (ft, pred) = (split.finetune.len(), split.predictor.len());
+    let (valid, test) = (split.valid.len(), split.test.len());
+    TrainSummary {
+        rows: table.seqs.len(),
+        used_rows: pred + ft + valid + test,
+        groups: table.n_groups,
+        finetune_rows: ft,
+        predictor_rows: pred,
+        valid_rows: valid,
+        test_rows: test,
+        shared_with_test: split.shared_with_test,
+        finetune_updates: tuned.updates,
+        final_finetune_loss: tuned.final_loss,
+        sequence_length: table.length,
+    }
 }

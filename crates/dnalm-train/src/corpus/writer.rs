@@ -8,6 +8,7 @@ use std::path::Path;
 use dnalm_tokenizers::{AnyTokenizer, Tokenizer};
 use rayon::prelude::*;
 
+use super::line::{encode_line, input_err, trim_eol, Encoded};
 use super::{
     sidecar_path, vocab_fingerprint, CorpusMeta, HybridLayout, FLAG_FIRST_PART, FORMAT_VERSION,
     HEADER_LEN, MAGIC,
@@ -163,9 +164,6 @@ pub struct TokenCorpusWriter<'a> {
     lens: Vec<usize>,
 }
 
-/// One line, encoded: (ids, first-part length) per stored sequence.
-type Encoded = Vec<(Vec<u32>, u32)>;
-
 impl TokenCorpusWriter<'_> {
     /// Encode the sequence file `input` (plain or gzip) into `output`.
     pub fn write_file(&mut self, input: &Path, output: &Path) -> Result<CorpusMeta> {
@@ -199,16 +197,11 @@ impl TokenCorpusWriter<'_> {
         let vocab_size = self.s.tokenizer.vocab().len() as u64;
         let width: u32 = if vocab_size <= 1 << 16 { 2 } else { 4 };
         let spill_file = tempfile::tempfile_in(dir).map_err(|e| TrainError::io(dir, e))?;
-        let mut spill = BufWriter::with_capacity(1 << 20, spill_file);
-
-        let mut offsets: Vec<u64> = vec![0];
-        let mut firsts: Vec<u32> = Vec::new();
+        let mut stored = Stored::new(BufWriter::with_capacity(1 << 20, spill_file), width);
         let mut prog = Progress::default();
-        let (mut empty, mut min_len, mut max_len) = (0u64, u64::MAX, 0u64);
         let mut tsv = self.s.format == InputFormat::Tsv;
         let mut chunk: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut chunk_bytes = 0usize;
-        let mut bytes_out: Vec<u8> = Vec::new();
         let mut done = false;
         while !done {
             let mut line = Vec::new();
@@ -244,79 +237,48 @@ impl TokenCorpusWriter<'_> {
                 .par_iter()
                 .map(|(no, line)| encode_line(tok, hybrid, source, *no, line, tsv))
                 .collect();
-            for r in results {
-                let Some(seqs) = r? else {
-                    empty += 1;
-                    continue;
-                };
-                for (ids, first) in seqs {
-                    let len = ids.len() as u64;
-                    bytes_out.clear();
-                    for &id in &ids {
-                        if width == 2 {
-                            bytes_out.extend_from_slice(&(id as u16).to_le_bytes());
-                        } else {
-                            bytes_out.extend_from_slice(&id.to_le_bytes());
-                        }
-                    }
-                    spill
-                        .write_all(&bytes_out)
-                        .map_err(|e| TrainError::io(dir, e))?;
-                    prog.tokens += len;
-                    prog.sequences += 1;
-                    offsets.push(prog.tokens);
-                    firsts.push(first);
-                    min_len = min_len.min(len);
-                    max_len = max_len.max(len);
-                }
-            }
+            stored.push(results, &mut prog, dir)?;
             chunk.clear();
             chunk_bytes = 0;
             if let Some(f) = self.s.progress.as_mut() {
                 f(prog);
             }
         }
+        self.finish(stored, &prog, source, output, dir)
+    }
+
+    /// Write the corpus file from what was stored, then its sidecar.
+    fn finish(
+        &self,
+        stored: Stored,
+        prog: &Progress,
+        source: &Path,
+        output: &Path,
+        dir: &Path,
+    ) -> Result<CorpusMeta> {
         if prog.sequences == 0 {
             return Err(input_err(
                 source,
                 prog.lines,
                 None,
                 format!(
-                    "no sequences to store ({} lines, {empty} empty)",
-                    prog.lines
+                    "no sequences to store ({} lines, {} empty)",
+                    prog.lines, stored.empty
                 ),
             ));
         }
-
+        let (width, vocab_size) = (stored.width, self.s.tokenizer.vocab().len() as u64);
         let hybrid = self.s.hybrid;
-        let header = header_bytes(width, vocab_size, &prog, hybrid, self.s.tokenizer.kind());
+        let header = header_bytes(width, vocab_size, prog, hybrid, self.s.tokenizer.kind());
         let mut tmp = tempfile::Builder::new()
             .prefix(".dnalm-corpus-")
             .tempfile_in(dir)
             .map_err(|e| TrainError::io(dir, e))?;
-        let io_out = |e| TrainError::io(output, e);
-        {
-            let mut spill = spill
-                .into_inner()
-                .map_err(|e| TrainError::io(dir, e.into_error()))?;
-            spill.rewind().map_err(|e| TrainError::io(dir, e))?;
-            let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-            w.write_all(&header).map_err(io_out)?;
-            for o in &offsets {
-                w.write_all(&o.to_le_bytes()).map_err(io_out)?;
-            }
-            if hybrid.is_some() {
-                for f in &firsts {
-                    w.write_all(&f.to_le_bytes()).map_err(io_out)?;
-                }
-                if firsts.len() % 2 == 1 {
-                    w.write_all(&[0u8; 4]).map_err(io_out)?;
-                }
-            }
-            std::io::copy(&mut spill, &mut w).map_err(io_out)?;
-            w.flush().map_err(io_out)?;
-        }
-        tmp.as_file().sync_all().map_err(io_out)?;
+        let (empty, min_len, max_len) = (stored.empty, stored.min_len, stored.max_len);
+        stored.write_body(tmp.as_file_mut(), &header, hybrid.is_some(), output, dir)?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| TrainError::io(output, e))?;
 
         let meta = CorpusMeta {
             dnalm_corpus: FORMAT_VERSION,
@@ -337,32 +299,139 @@ impl TokenCorpusWriter<'_> {
             lines: prog.lines,
             empty_lines: empty,
         };
-        // Drop a stale sidecar first: the pair is then either new+new,
-        // new+absent, or old+absent, never a sidecar describing another file.
-        let side = sidecar_path(output);
-        match std::fs::remove_file(&side) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(TrainError::io(&side, e))
-            }
-            _ => {}
-        }
-        tmp.persist(output)
-            .map_err(|e| TrainError::io(output, e.error))?;
-        let mut json = serde_json::to_string_pretty(&meta).map_err(|source| TrainError::Json {
-            path: side.clone(),
-            source,
-        })?;
-        json.push('\n');
-        let mut st = tempfile::Builder::new()
-            .prefix(".dnalm-corpus-")
-            .tempfile_in(dir)
-            .map_err(|e| TrainError::io(dir, e))?;
-        st.write_all(json.as_bytes())
-            .map_err(|e| TrainError::io(&side, e))?;
-        st.persist(&side)
-            .map_err(|e| TrainError::io(&side, e.error))?;
+        persist_with_sidecar(tmp, &meta, output, dir)?;
         Ok(meta)
     }
+}
+
+/// The sequences stored so far: ids spilled to a temporary file, with
+/// their offsets, first-part lengths and length range.
+struct Stored {
+    spill: BufWriter<File>,
+    width: u32,
+    offsets: Vec<u64>,
+    firsts: Vec<u32>,
+    empty: u64,
+    min_len: u64,
+    max_len: u64,
+    /// Scratch for one sequence's bytes.
+    bytes_out: Vec<u8>,
+}
+
+impl Stored {
+    fn new(spill: BufWriter<File>, width: u32) -> Self {
+        Self {
+            spill,
+            width,
+            offsets: vec![0],
+            firsts: Vec::new(),
+            empty: 0,
+            min_len: u64::MAX,
+            max_len: 0,
+            bytes_out: Vec::new(),
+        }
+    }
+
+    /// Store a chunk's encoded lines in order; the first error stops.
+    fn push(
+        &mut self,
+        results: Vec<Result<Option<Encoded>>>,
+        prog: &mut Progress,
+        dir: &Path,
+    ) -> Result<()> {
+        for r in results {
+            let Some(seqs) = r? else {
+                self.empty += 1;
+                continue;
+            };
+            for (ids, first) in seqs {
+                let len = ids.len() as u64;
+                self.bytes_out.clear();
+                for &id in &ids {
+                    if self.width == 2 {
+                        self.bytes_out.extend_from_slice(&(id as u16).to_le_bytes());
+                    } else {
+                        self.bytes_out.extend_from_slice(&id.to_le_bytes());
+                    }
+                }
+                self.spill
+                    .write_all(&self.bytes_out)
+                    .map_err(|e| TrainError::io(dir, e))?;
+                prog.tokens += len;
+                prog.sequences += 1;
+                self.offsets.push(prog.tokens);
+                self.firsts.push(first);
+                self.min_len = self.min_len.min(len);
+                self.max_len = self.max_len.max(len);
+            }
+        }
+        Ok(())
+    }
+
+    /// Header, offsets, first-part lengths (hybrid, padded to 8 bytes),
+    /// then the spilled ids.
+    fn write_body(
+        self,
+        file: &mut File,
+        header: &[u8],
+        hybrid: bool,
+        output: &Path,
+        dir: &Path,
+    ) -> Result<()> {
+        let io_out = |e| TrainError::io(output, e);
+        let mut spill = self
+            .spill
+            .into_inner()
+            .map_err(|e| TrainError::io(dir, e.into_error()))?;
+        spill.rewind().map_err(|e| TrainError::io(dir, e))?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        w.write_all(header).map_err(io_out)?;
+        for o in &self.offsets {
+            w.write_all(&o.to_le_bytes()).map_err(io_out)?;
+        }
+        if hybrid {
+            for f in &self.firsts {
+                w.write_all(&f.to_le_bytes()).map_err(io_out)?;
+            }
+            if self.firsts.len() % 2 == 1 {
+                w.write_all(&[0u8; 4]).map_err(io_out)?;
+            }
+        }
+        std::io::copy(&mut spill, &mut w).map_err(io_out)?;
+        w.flush().map_err(io_out)
+    }
+}
+
+/// Move the finished corpus to `output` and write its sidecar.
+fn persist_with_sidecar(
+    tmp: tempfile::NamedTempFile,
+    meta: &CorpusMeta,
+    output: &Path,
+    dir: &Path,
+) -> Result<()> {
+    // Drop a stale sidecar first: the pair is then either new+new,
+    // new+absent, or old+absent, never a sidecar describing another file.
+    let side = sidecar_path(output);
+    match std::fs::remove_file(&side) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(TrainError::io(&side, e)),
+        _ => {}
+    }
+    tmp.persist(output)
+        .map_err(|e| TrainError::io(output, e.error))?;
+    let mut json = serde_json::to_string_pretty(meta).map_err(|source| TrainError::Json {
+        path: side.clone(),
+        source,
+    })?;
+    json.push('\n');
+    let mut st = tempfile::Builder::new()
+        .prefix(".dnalm-corpus-")
+        .tempfile_in(dir)
+        .map_err(|e| TrainError::io(dir, e))?;
+    st.write_all(json.as_bytes())
+        .map_err(|e| TrainError::io(&side, e))?;
+    st.persist(&side)
+        .map_err(|e| TrainError::io(&side, e.error))?;
+    Ok(())
 }
 
 /// The 80-byte header of the module docs' layout.
@@ -392,112 +461,6 @@ fn header_bytes(
     h.extend_from_slice(&name);
     h.extend_from_slice(&0u64.to_le_bytes());
     h
-}
-
-fn input_err(path: &Path, line: u64, column: Option<u64>, msg: impl Into<String>) -> TrainError {
-    TrainError::Input {
-        path: path.to_path_buf(),
-        line,
-        column,
-        msg: msg.into(),
-    }
-}
-
-fn trim_eol(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// Normalise and encode one line; `None` for an empty one.
-fn encode_line(
-    tok: &dyn Tokenizer,
-    hybrid: Option<(HybridLayout, &[usize])>,
-    path: &Path,
-    no: u64,
-    raw: &[u8],
-    tsv: bool,
-) -> Result<Option<Encoded>> {
-    let line = trim_eol(raw);
-    let (col0, field) = if tsv {
-        let fields: Vec<&[u8]> = line.split(|&b| b == b'\t').collect();
-        if line.is_empty() {
-            return Ok(None);
-        }
-        if fields.len() != 4 {
-            return Err(input_err(
-                path,
-                no,
-                None,
-                format!(
-                    "expected 4 tab-separated fields (record, start, end, sequence), found {}",
-                    fields.len()
-                ),
-            ));
-        }
-        (line.len() - fields[3].len(), fields[3])
-    } else {
-        (0, line)
-    };
-    if field.is_empty() {
-        return Ok(None);
-    }
-    let mut seq = field.to_vec();
-    for (i, b) in seq.iter_mut().enumerate() {
-        *b = match *b {
-            b'A' | b'C' | b'G' | b'T' => *b,
-            b'a' | b'c' | b'g' | b't' => b.to_ascii_uppercase(),
-            other => {
-                let shown = if other.is_ascii_graphic() {
-                    format!("{:?}", char::from(other))
-                } else {
-                    format!("byte 0x{other:02x}")
-                };
-                return Err(input_err(path, no, Some((col0 + i + 1) as u64), format!("invalid base {shown}: corpus lines must be A/C/G/T only (split at N with `dnalm corpus`)")));
-            }
-        };
-    }
-    let tok_err = |source| TrainError::Tokenize {
-        path: path.to_path_buf(),
-        line: no,
-        source,
-    };
-    let mut out = Vec::new();
-    match hybrid {
-        None => out.push((tok.encode(&seq).map_err(tok_err)?, 0)),
-        Some((h, lens)) => {
-            for seg in seq.chunks(h.segment_len) {
-                let ids = tok.encode(seg).map_err(tok_err)?;
-                let first = (seg.len() + 1).saturating_sub(h.k);
-                // A true layout: `first` k-mers, then BPE spelling the segment.
-                let len = |id: &u32| lens.get(*id as usize).copied().unwrap_or(0);
-                let fits = ids.len() > first
-                    && ids[..first].iter().all(|id| len(id) == h.k)
-                    && ids[first..].iter().map(len).sum::<usize>() == seg.len();
-                if !fits {
-                    return Err(input_err(path, no, None, format!(
-                        "the hybrid layout (k = {}, segment {}) does not match the tokenizer: {} ids for a {}-nt segment",
-                        h.k, h.segment_len, ids.len(), seg.len()
-                    )));
-                }
-                out.push((ids, first as u32));
-            }
-        }
-    }
-    let vocab = tok.vocab().len();
-    if let Some(&bad) = out
-        .iter()
-        .flat_map(|(ids, _)| ids)
-        .find(|&&id| id as usize >= vocab)
-    {
-        return Err(input_err(
-            path,
-            no,
-            None,
-            format!("the tokenizer produced id {bad}, outside its vocabulary (size {vocab})"),
-        ));
-    }
-    out.retain(|(ids, _)| !ids.is_empty());
-    Ok((!out.is_empty()).then_some(out))
 }
 
 #[cfg(test)]
