@@ -387,16 +387,8 @@ pub struct NextKmerSummary {
 /// each written whole (temporary file, then rename).
 pub fn write_report(dir: &Path, summary: &NextKmerSummary, rows: &[NextKmerResult]) -> Result<()> {
     use std::fmt::Write as _;
-    use std::io::Write as _;
     std::fs::create_dir_all(dir).map_err(|e| TaskError::io(dir, e))?;
-    let write = |name: &str, text: &str| -> Result<()> {
-        let path = dir.join(name);
-        let mut f = dnalm_seq::AtomicFile::create(&path)?;
-        f.write_all(text.as_bytes())
-            .map_err(|e| TaskError::io(&path, e))?;
-        f.commit()?;
-        Ok(())
-    };
+    let write = |name: &str, text: &str| crate::report::write_file(dir, name, text.as_bytes());
     let mut tsv =
         String::from("split\tk\tpredictor\ttrain\ttest\taccuracy\ttop5_accuracy\tchance\n");
     for r in rows {

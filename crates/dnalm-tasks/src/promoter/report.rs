@@ -5,7 +5,6 @@
 //! Figures 3-5), each file written whole (temporary file, then rename).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 use serde::Serialize;
@@ -126,14 +125,9 @@ pub fn write_report(
     Ok(agg)
 }
 
-/// Write `text` to `dir/name` whole (temporary file, then rename).
-fn write_file(dir: &Path, name: &str, text: &str) -> Result<()> {
-    let path = dir.join(name);
-    let mut f = dnalm_seq::AtomicFile::create(&path)?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| TaskError::io(&path, e))?;
-    f.commit()?;
-    Ok(())
+/// Write `text` to `dir/name` whole ([`crate::report::write_file`]).
+pub(super) fn write_file(dir: &Path, name: &str, text: &str) -> Result<()> {
+    crate::report::write_file(dir, name, text.as_bytes())
 }
 
 /// `runs.tsv`: every repeat, with its bootstrap intervals.
