@@ -6,8 +6,8 @@ use anyhow::{bail, Context, Result};
 use dnalm_seq::{RecordSelector, SplitMode};
 use dnalm_tasks::model::TaskModel;
 use dnalm_tasks::nextkmer::{
-    model_result, ngram_result, write_report, NextKmerData, NextKmerSpec, NextKmerSummary,
-    SplitIndex,
+    base_cnn_scores, bert_scores, ngram_rows, rows_from_scores, write_report, BertStart,
+    FitSummary, NextKmerData, NextKmerResult, NextKmerSpec, NextKmerSummary, Scores, SplitIndex,
 };
 use dnalm_train::classify::ClassifyConfig;
 use tracing::info;
@@ -34,8 +34,11 @@ pub fn parse_models(specs: &[String]) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-pub fn run(a: NextkmerArgs) -> Result<()> {
-    let models = parse_models(&a.models)?;
+/// Checks every flag before the long work.
+fn check_args(a: &NextkmerArgs) -> Result<()> {
+    if a.k.is_empty() {
+        bail!("--k: give at least one k");
+    }
     for &k in &a.k {
         if !(1..=6).contains(&k) {
             bail!("--k {k}: each k must be in 1..=6 (the label is the 6 bases after the input at most)");
@@ -45,11 +48,21 @@ pub fn run(a: NextkmerArgs) -> Result<()> {
     if !(0.0 < a.test_fraction && a.test_fraction < 1.0) {
         bail!("--test-fraction {} must be in (0, 1)", a.test_fraction);
     }
-    // Open every model (and check its tokenizer) before the long work.
-    let device = dnalm_model::device(dnalm_model::Backend::Cpu)?.autodiff();
-    for (name, dir) in &models {
-        TaskModel::open(dir, None, &device).with_context(|| format!("--model {name}"))?;
+    if !(0.0 < a.valid_fraction && a.valid_fraction < 1.0) {
+        bail!(
+            "--valid-fraction {} must be in (0, 1): the validation windows choose the n-gram's \
+             settings and each model's epoch",
+            a.valid_fraction
+        );
     }
+    if a.epochs == 0 || a.patience == 0 || a.batch_size == 0 {
+        bail!("--epochs, --patience and --batch-size must be at least 1");
+    }
+    Ok(())
+}
+
+/// Sample the windows, with a spinner.
+fn sample(a: &NextkmerArgs) -> Result<NextKmerData> {
     let spec = NextKmerSpec {
         window: a.window,
         samples: a.samples,
@@ -74,100 +87,228 @@ pub fn run(a: NextkmerArgs) -> Result<()> {
         data.candidates,
         data.records.len()
     );
-    let mut splits: Vec<SplitIndex> = Vec::new();
+    Ok(data)
+}
+
+fn splits(a: &NextkmerArgs, data: &NextKmerData) -> Result<Vec<SplitIndex>> {
     let position = SplitMode::Position {
         block_len: a.block_len,
     };
-    match a.split {
-        SplitChoice::Position => splits.push(data.split(position, a.test_fraction, a.seed)?),
-        SplitChoice::Random => {
-            splits.push(data.split(SplitMode::Random, a.test_fraction, a.seed)?)
+    let modes = match a.split {
+        SplitChoice::Position => vec![position],
+        SplitChoice::Random => vec![SplitMode::Random],
+        SplitChoice::Both => vec![position, SplitMode::Random],
+    };
+    let mut out = Vec::new();
+    for mode in modes {
+        let mut s = data.split(mode, a.test_fraction, a.valid_fraction, a.seed)?;
+        if a.max_train > 0 && a.max_train > s.train.len() {
+            bail!(
+                "--max-train {}: the {} split has only {} training windows (0 = all)",
+                a.max_train,
+                s.mode,
+                s.train.len()
+            );
         }
-        SplitChoice::Both => {
-            splits.push(data.split(position, a.test_fraction, a.seed)?);
-            splits.push(data.split(SplitMode::Random, a.test_fraction, a.seed)?);
+        if a.max_train > 0 {
+            s.train = dnalm_seq::reservoir_sample(s.train, a.max_train, a.seed);
+            s.train.sort_unstable();
+        }
+        info!(
+            "{} split: {} training, {} validation, {} test windows, {} dropped",
+            s.mode,
+            s.train.len(),
+            s.valid.len(),
+            s.test.len(),
+            s.dropped
+        );
+        out.push(s);
+    }
+    Ok(out)
+}
+
+fn log_rows(rows: &[NextKmerResult]) {
+    for r in rows {
+        info!(
+            "{} split, k = {}: {}: accuracy {:.2}% (top-5 {:.2}%, {:.4} bits per base, chance {:.3}%)",
+            r.split,
+            r.k,
+            r.predictor,
+            100.0 * r.accuracy,
+            100.0 * r.top5_accuracy,
+            r.bits_per_base,
+            100.0 * r.chance
+        );
+    }
+}
+
+/// A progress bar over a fine-tuning run's updates.
+fn bar_for(a: &NextkmerArgs, split: &SplitIndex, what: String) -> indicatif::ProgressBar {
+    let per_epoch = split.train.len().div_ceil(a.batch_size) as u64;
+    crate::progress::bar(per_epoch * a.epochs as u64, what)
+}
+
+/// Every neural predictor of one split: the CNN control, and each model
+/// pre-trained and from scratch.
+fn model_rows(
+    a: &NextkmerArgs,
+    models: &[(String, PathBuf)],
+    data: &NextKmerData,
+    split: &SplitIndex,
+    kmax: usize,
+    fits: &mut Vec<FitSummary>,
+) -> Result<Vec<NextKmerResult>> {
+    let device = dnalm_model::device(dnalm_model::Backend::Cpu)?.autodiff();
+    let cfg = |lr: f64| ClassifyConfig {
+        lr,
+        epochs: a.epochs,
+        batch_size: a.batch_size,
+        seed: a.seed,
+        ..ClassifyConfig::default()
+    };
+    let mut rows = Vec::new();
+    let mut done =
+        |scores: Scores, fit: FitSummary, rows: &mut Vec<NextKmerResult>| -> Result<()> {
+            let r = rows_from_scores(data, split, &scores, &a.k, &fit)?;
+            log_rows(&r);
+            rows.extend(r);
+            fits.push(fit);
+            Ok(())
+        };
+    if !a.no_controls {
+        let pb = bar_for(a, split, format!("base CNN, k = {kmax} ({})", split.mode));
+        let (scores, fit) = base_cnn_scores(
+            data,
+            split,
+            kmax,
+            &cfg(a.cnn_lr),
+            a.patience,
+            &device,
+            &mut |s| {
+                pb.set_position(s.step);
+                pb.set_message(format!("loss {:.3}", s.loss));
+            },
+        )
+        .context("the base CNN control")?;
+        pb.finish_and_clear();
+        done(scores, fit, &mut rows)?;
+    }
+    for (name, dir) in models {
+        let starts: &[BertStart] = if a.no_controls {
+            &[BertStart::Pretrained]
+        } else {
+            &[BertStart::Pretrained, BertStart::Scratch]
+        };
+        for &start in starts {
+            let model = TaskModel::open(dir, None, &device)?;
+            let what = match start {
+                BertStart::Pretrained => name.clone(),
+                BertStart::Scratch => format!("{name} from scratch"),
+            };
+            let pb = bar_for(a, split, format!("{what}, k = {kmax} ({})", split.mode));
+            let (scores, fit) = bert_scores(
+                name,
+                model,
+                start,
+                data,
+                split,
+                kmax,
+                a.max_len,
+                &cfg(a.lr),
+                a.patience,
+                &device,
+                &mut |s| {
+                    pb.set_position(s.step);
+                    pb.set_message(format!("loss {:.3}", s.loss));
+                },
+            )
+            .with_context(|| format!("--model {name} ({what})"))?;
+            pb.finish_and_clear();
+            done(scores, fit, &mut rows)?;
         }
     }
+    Ok(rows)
+}
+
+/// Chance for every k.
+fn chance_rows(split: &SplitIndex, ks: &[usize]) -> Vec<NextKmerResult> {
+    ks.iter()
+        .map(|&k| NextKmerResult {
+            split: split.mode.clone(),
+            k,
+            predictor: "chance".into(),
+            train: 0,
+            test: split.test.len(),
+            accuracy: 1.0 / 4f64.powi(k as i32),
+            top5_accuracy: (5.0 / 4f64.powi(k as i32)).min(1.0),
+            bits_per_base: 2.0,
+            chance: 1.0 / 4f64.powi(k as i32),
+            epochs: None,
+            best_epoch: None,
+            seconds: 0.0,
+            tokens_per_s: None,
+            note: "uniform over the 4^k k-mers (expected values)".into(),
+        })
+        .collect()
+}
+
+/// `dnalm nextkmer`; returns the rows it reported.
+pub fn run(a: NextkmerArgs) -> Result<Vec<NextKmerResult>> {
+    check_args(&a)?;
+    let models = parse_models(&a.models)?;
+    // Open every model (and check its tokenizer) before the long work.
+    let device = dnalm_model::device(dnalm_model::Backend::Cpu)?.autodiff();
+    for (name, dir) in &models {
+        TaskModel::open(dir, None, &device).with_context(|| format!("--model {name}"))?;
+    }
+    let data = sample(&a)?;
+    let splits = splits(&a, &data)?;
+    let kmax = *a.k.iter().max().expect("checked non-empty");
     let mut rows = Vec::new();
+    let mut fits = Vec::new();
     for split in &splits {
-        info!(
-            "{} split: {} training, {} test windows, {} dropped",
-            split.mode,
-            split.train.len(),
-            split.test.len(),
-            split.dropped
-        );
+        rows.extend(chance_rows(split, &a.k));
         for &k in &a.k {
-            let r = ngram_result(&data, split, k, a.ngram_order, a.ngram_min_count)?;
-            info!(
-                "{} split, k = {k}: {}: accuracy {:.2}% (top-5 {:.2}%, chance {:.3}%)",
-                split.mode,
-                r.predictor,
-                100.0 * r.accuracy,
-                100.0 * r.top5_accuracy,
-                100.0 * r.chance
-            );
-            rows.push(r);
-            for (name, dir) in &models {
-                let model = TaskModel::open(dir, None, &device)?;
-                let mut sub = split.clone();
-                if a.max_train > 0 && sub.train.len() > a.max_train {
-                    sub.train = dnalm_seq::reservoir_sample(sub.train, a.max_train, a.seed);
-                }
-                let cfg = ClassifyConfig {
-                    lr: a.lr,
-                    epochs: a.epochs,
-                    batch_size: a.batch_size,
-                    seed: a.seed,
-                    ..ClassifyConfig::default()
-                };
-                let per_epoch = sub.train.len().div_ceil(a.batch_size.max(1)) as u64;
-                let pb = crate::progress::bar(
-                    per_epoch * a.epochs as u64,
-                    format!("{name} k={k} ({})", split.mode),
-                );
-                let r = model_result(
-                    name,
-                    model,
-                    &data,
-                    &sub,
-                    k,
-                    a.max_len,
-                    &cfg,
-                    &device,
-                    &mut |s| {
-                        pb.set_position(s.step);
-                        pb.set_message(format!("loss {:.3}", s.loss));
-                    },
-                )
-                .with_context(|| format!("--model {name}, k = {k}"))?;
-                pb.finish_and_clear();
-                info!(
-                    "{} split, k = {k}: {name}: accuracy {:.2}% (top-5 {:.2}%) after {} training windows",
-                    split.mode,
-                    100.0 * r.accuracy,
-                    100.0 * r.top5_accuracy,
-                    r.train
-                );
-                rows.push(r);
-            }
+            let pb = crate::progress::spinner(format!(
+                "{} split, k = {k}: n-gram counts and validation",
+                split.mode
+            ));
+            let r = ngram_rows(&data, split, k, a.ngram_order)?;
+            pb.finish_and_clear();
+            log_rows(&r);
+            rows.extend(r);
         }
+        rows.extend(model_rows(&a, &models, &data, split, kmax, &mut fits)?);
     }
     let summary = NextKmerSummary {
         genome: show_path(&a.genome),
         records: data.records.clone(),
         candidates: data.candidates,
         sampled: data.windows.len(),
-        window: spec.window,
-        keep: spec.keep,
-        input: spec.input,
+        window: data.spec.window,
+        keep: data.spec.keep,
+        input: data.spec.input,
         test_fraction: a.test_fraction,
+        valid_fraction: a.valid_fraction,
         splits: splits
             .iter()
-            .map(|s| (s.mode.clone(), s.train.len(), s.test.len(), s.dropped))
+            .map(|s| {
+                (
+                    s.mode.clone(),
+                    s.train.len(),
+                    s.valid.len(),
+                    s.test.len(),
+                    s.dropped,
+                )
+            })
             .collect(),
+        kmax,
+        max_epochs: a.epochs,
+        patience: a.patience,
+        seed: a.seed,
+        fits,
     };
     write_report(&a.out_dir, &summary, &rows)?;
     info!("report: {}", a.out_dir.join("results.md").display());
-    Ok(())
+    Ok(rows)
 }

@@ -64,7 +64,7 @@ fn main() -> ExitCode {
             TokenizerCommand::Export(a) => cmd_tokenizer::export(a),
         },
         Command::Tfidf(a) => cmd_tfidf::run(a),
-        Command::Nextkmer(a) => cmd_nextkmer::run(*a),
+        Command::Nextkmer(a) => cmd_nextkmer::run(*a).map(|_| ()),
         Command::Quickstart(a) => cmd_quickstart::run(a),
         Command::Pretrain(a) => cmd_model::pretrain(*a),
         Command::ExportHf(a) => cmd_model::export_hf(a),

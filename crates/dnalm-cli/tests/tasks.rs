@@ -43,7 +43,8 @@ fn rows(path: &Path) -> Vec<Vec<String>> {
 fn nextkmer_baselines_model_and_bad_input() {
     let t = tmp();
     setup(t.path());
-    // Two 6-mer-model fine-tunings on the same windows, 1 epoch each.
+    // Two runs on the same windows: the n-gram, the CNN control and the
+    // 6-mer model pre-trained and from scratch, at most 2 epochs each.
     let nextkmer = |out: &str, threads: &str| {
         dnalm_q()
             .current_dir(t.path())
@@ -62,6 +63,8 @@ fn nextkmer_baselines_model_and_bad_input() {
                 "--model",
                 "k6=run",
                 "--epochs",
+                "2",
+                "--patience",
                 "1",
                 "--batch-size",
                 "32",
@@ -74,26 +77,46 @@ fn nextkmer_baselines_model_and_bad_input() {
             .success();
     };
     nextkmer("nk", "2");
-    for f in ["results.tsv", "results.json", "results.md", "accuracy.svg"] {
+    for f in [
+        "results.tsv",
+        "results.json",
+        "results.md",
+        "accuracy.svg",
+        "bits.svg",
+    ] {
         assert!(t.path().join("nk").join(f).is_file(), "{f} missing");
     }
     let r = rows(&t.path().join("nk/results.tsv"));
-    // 2 splits x 2 k x (n-gram + model).
-    assert_eq!(r.len(), 8, "{r:?}");
-    let acc = |split: &str, k: &str, pred: &str| -> f64 {
+    let of = |split: &str, k: &str, pred: &dyn Fn(&str) -> bool| -> Vec<&Vec<String>> {
         r.iter()
-            .find(|x| x[0] == split && x[1] == k && x[2].starts_with(pred))
-            .unwrap_or_else(|| panic!("no row {split} {k} {pred}: {r:?}"))[5]
-            .parse()
-            .unwrap()
+            .filter(|x| x[0] == split && x[1] == k && pred(&x[2]))
+            .collect()
     };
+    // Per split and k: chance, the n-gram (best accuracy, and best bits
+    // when another setting), the CNN control, the model and its control.
+    for split in ["position", "random"] {
+        for k in ["2", "3"] {
+            for (name, want) in [
+                ("chance", 1),
+                ("base CNN (no pre-training)", 1),
+                ("k6", 1),
+                ("k6 (from scratch)", 1),
+            ] {
+                assert_eq!(
+                    of(split, k, &|p| p == name).len(),
+                    want,
+                    "{split} {k} {name}: {r:?}"
+                );
+            }
+            let ngrams = of(split, k, &|p| p.contains("-gram ("));
+            assert!((1..=2).contains(&ngrams.len()), "{r:?}");
+        }
+    }
     for row in &r {
-        let (a, top5, chance): (f64, f64, f64) = (
-            row[5].parse().unwrap(),
-            row[6].parse().unwrap(),
-            row[7].parse().unwrap(),
-        );
+        let num = |i: usize| -> f64 { row[i].parse().unwrap() };
+        let (a, top5, bits, chance) = (num(5), num(6), num(7), num(8));
         assert!((0.0..=1.0).contains(&a) && top5 >= a, "{row:?}");
+        assert!(bits > 0.0 && bits.is_finite(), "{row:?}");
         assert_eq!(
             chance,
             if row[1] == "2" {
@@ -102,27 +125,48 @@ fn nextkmer_baselines_model_and_bad_input() {
                 1.0 / 64.0
             }
         );
+        if row[2].starts_with("k6") || row[2].starts_with("base CNN") {
+            // Trained on at most 256 windows, 1 or 2 epochs, the best kept.
+            assert_eq!(row[3], "256", "{row:?}");
+            let (epochs, best): (usize, usize) =
+                (row[9].parse().unwrap(), row[10].parse().unwrap());
+            assert!(
+                (1..=2).contains(&epochs) && (1..=epochs).contains(&best),
+                "{row:?}"
+            );
+            assert!(num(12) > 0.0, "tokens/s: {row:?}");
+        }
     }
     // Overlapping windows leak under the random split.
-    assert!(
-        acc("random", "3", "12-gram") > acc("position", "3", "12-gram"),
-        "{r:?}"
-    );
-    // The fine-tuned model was trained on at most 256 windows.
-    let model_row = r.iter().find(|x| x[2] == "k6").unwrap();
-    assert_eq!(model_row[3], "256");
+    let ngram_acc = |split: &str| -> f64 {
+        of(split, "3", &|p| p.contains("-gram ("))[0][5]
+            .parse()
+            .unwrap()
+    };
+    assert!(ngram_acc("random") > ngram_acc("position"), "{r:?}");
     let md = std::fs::read_to_string(t.path().join("nk/results.md")).unwrap();
     assert!(
-        md.contains("position split") && md.contains("| k6 |"),
+        md.contains("position split") && md.contains("| k6 (from scratch) |"),
         "{md}"
     );
+    assert!(md.contains("validation after each epoch"), "{md}");
 
-    // Same seed, same bytes: the classifier head is drawn from --seed, on
-    // any thread count.
+    // Same seed, same results on any thread count (the head and the
+    // from-scratch weights are drawn from --seed); only the wall-time
+    // columns (seconds, tokens/s) may differ.
     nextkmer("nk2", "1");
+    let strip = |rows: Vec<Vec<String>>| -> Vec<Vec<String>> {
+        rows.into_iter()
+            .map(|mut x| {
+                x[11].clear();
+                x[12].clear();
+                x
+            })
+            .collect()
+    };
     assert_eq!(
-        std::fs::read(t.path().join("nk/results.tsv")).unwrap(),
-        std::fs::read(t.path().join("nk2/results.tsv")).unwrap(),
+        strip(rows(&t.path().join("nk/results.tsv"))),
+        strip(rows(&t.path().join("nk2/results.tsv"))),
         "two nextkmer runs with the same seed differ"
     );
 
@@ -162,6 +206,41 @@ fn nextkmer_baselines_model_and_bad_input() {
         (
             vec!["nextkmer", "missing.fa", "--out-dir", "x5"],
             "missing.fa",
+        ),
+        (
+            vec![
+                "nextkmer",
+                "qs/genome.fa.gz",
+                "--block-len",
+                "10000",
+                "--max-train",
+                "1000000",
+                "--out-dir",
+                "x8",
+            ],
+            "training windows (0 = all)",
+        ),
+        (
+            vec![
+                "nextkmer",
+                "qs/genome.fa.gz",
+                "--valid-fraction",
+                "0",
+                "--out-dir",
+                "x9",
+            ],
+            "--valid-fraction 0",
+        ),
+        (
+            vec![
+                "nextkmer",
+                "qs/genome.fa.gz",
+                "--patience",
+                "0",
+                "--out-dir",
+                "x10",
+            ],
+            "--patience",
         ),
         (
             vec![

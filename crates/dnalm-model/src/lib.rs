@@ -30,6 +30,7 @@ pub mod gpt2_config;
 pub mod gpt2_weights;
 pub mod heads;
 pub mod init;
+pub mod kmer_cnn;
 pub mod layers;
 pub mod lstm;
 pub mod predictors;
@@ -41,6 +42,7 @@ pub use config::{BertConfig, PRESETS};
 pub use error::{ModelError, Result};
 pub use heads::{BertForMaskedLm, BertForSequenceClassification, MlmOutput, Pooling, IGNORE_LABEL};
 pub use init::seeded;
+pub use kmer_cnn::{KmerCnn, KmerCnnConfig};
 pub use predictors::{Predictor, PredictorConfig, PredictorKind};
 pub use weights::{HostTensor, StateDict};
 

@@ -231,7 +231,7 @@ pub struct Conv1d {
 
 impl Conv1d {
     /// PyTorch's initialisation: uniform in ±1/sqrt(in * width).
-    fn new(d_in: usize, d_out: usize, width: usize, device: &Device) -> Self {
+    pub(crate) fn new(d_in: usize, d_out: usize, width: usize, device: &Device) -> Self {
         let k = 1.0 / ((d_in * width) as f64).sqrt();
         let u = Distribution::Uniform(-k, k);
         Self {
@@ -243,7 +243,7 @@ impl Conv1d {
     /// `[B, in, L] -> [B, out, L]`: zero padding of width/2 on both sides,
     /// the output cut to L (PyTorch's `padding="same"` for odd widths; for
     /// an even width the one extra position at the end is dropped).
-    fn forward_same(&self, x: Tensor<3>) -> Tensor<3> {
+    pub(crate) fn forward_same(&self, x: Tensor<3>) -> Tensor<3> {
         let [b, _, l] = x.dims();
         let w = self.weight.dims();
         let opts = ConvOptions::new([1], [w[2] / 2], [1], 1);

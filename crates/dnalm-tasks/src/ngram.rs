@@ -182,6 +182,143 @@ impl NgramModel {
     }
 }
 
+/// How [`NgramModel::distributions`] turns counts into probabilities of
+/// the 4^k next k-mers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Smoothing {
+    /// The longest context seen at least `min_count` times decides alone:
+    /// its counts plus 1/2 for every k-mer (Krichevsky-Trofimov). Its
+    /// ranking is [`NgramModel::predict`]'s.
+    Backoff { min_count: u32 },
+    /// Interpolated Witten-Bell: `P_o(x) = (c(x) + n P_{o-1}(x)) / (c + n)`
+    /// with `n` the number of distinct k-mers seen after the context.
+    WittenBell,
+    /// Interpolation with a fixed weight `beta` on the shorter context:
+    /// `P_o(x) = (c(x) + beta P_{o-1}(x)) / (c + beta)`.
+    Dirichlet(f64),
+}
+
+impl std::fmt::Display for Smoothing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Smoothing::Backoff { min_count: 1 } => write!(f, "backoff"),
+            Smoothing::Backoff { min_count } => write!(f, "backoff below {min_count}"),
+            Smoothing::WittenBell => write!(f, "Witten-Bell"),
+            Smoothing::Dirichlet(b) => write!(f, "Dirichlet {b}"),
+        }
+    }
+}
+
+impl NgramModel {
+    /// The counts after the order-`order` context of `input`, if that
+    /// context is all A/C/G/T and was seen.
+    fn seen(&self, input: &[u8], order: usize) -> Option<&[(u32, u32)]> {
+        if order > input.len() {
+            return None;
+        }
+        let ctx = kmer_code(&input[input.len() - order..])?;
+        let &s = self.slots.get(&slot_key(order, ctx))?;
+        Some(&self.counts[s as usize])
+    }
+
+    /// Probabilities of the 4^k next k-mers after `input`, one vector for
+    /// each of `orders` (context lengths, each at most the fitted
+    /// `max_order`), under `smoothing`. Order 0 is the k-mer frequencies
+    /// with one pseudo-count each.
+    pub fn distributions(
+        &self,
+        input: &[u8],
+        smoothing: Smoothing,
+        orders: &[usize],
+    ) -> Vec<Vec<f64>> {
+        let classes = 1usize << (2 * self.k);
+        let unigram = {
+            let mut p = vec![1.0f64; classes];
+            if let Some(list) = self.seen(input, 0) {
+                for &(c, n) in list {
+                    p[c as usize] += n as f64;
+                }
+            }
+            let z: f64 = p.iter().sum();
+            p.iter_mut().for_each(|v| *v /= z);
+            p
+        };
+        let top = orders
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .min(self.max_order);
+        match smoothing {
+            Smoothing::Backoff { min_count } => orders
+                .iter()
+                .map(|&o| {
+                    let found = (1..=o.min(self.max_order)).rev().find_map(|order| {
+                        self.seen(input, order)
+                            .filter(|l| l.iter().map(|e| e.1).sum::<u32>() >= min_count.max(1))
+                    });
+                    match found {
+                        None => unigram.clone(),
+                        Some(list) => {
+                            let total: u32 = list.iter().map(|e| e.1).sum();
+                            let z = total as f64 + 0.5 * classes as f64;
+                            let mut p = vec![0.5 / z; classes];
+                            for &(c, n) in list {
+                                p[c as usize] += n as f64 / z;
+                            }
+                            p
+                        }
+                    }
+                })
+                .collect(),
+            Smoothing::WittenBell | Smoothing::Dirichlet(_) => {
+                let mut out = Vec::with_capacity(orders.len());
+                let mut p = unigram;
+                let mut emit = |order: usize, p: &Vec<f64>| {
+                    for &o in orders {
+                        if o.min(self.max_order) == order {
+                            out.push((o, p.clone()));
+                        }
+                    }
+                };
+                emit(0, &p);
+                let mut alive = true;
+                for order in 1..=top {
+                    if alive {
+                        match self.seen(input, order) {
+                            Some(list) if !list.is_empty() => {
+                                let total: u32 = list.iter().map(|e| e.1).sum();
+                                let beta = match smoothing {
+                                    Smoothing::Dirichlet(b) => b,
+                                    _ => list.len() as f64,
+                                };
+                                let z = total as f64 + beta;
+                                p.iter_mut().for_each(|v| *v *= beta / z);
+                                for &(c, n) in list {
+                                    p[c as usize] += n as f64 / z;
+                                }
+                            }
+                            // An unseen context sees no longer one either.
+                            _ => alive = false,
+                        }
+                    }
+                    emit(order, &p);
+                }
+                // In the order asked for.
+                orders
+                    .iter()
+                    .map(|o| {
+                        out.iter()
+                            .find(|(q, _)| q == o)
+                            .map(|(_, p)| p.clone())
+                            .expect("every order emitted")
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +345,45 @@ mod tests {
         s.sort();
         s.dedup();
         assert_eq!((r.len(), s.len()), (16, 16));
+    }
+
+    #[test]
+    fn smoothed_distributions_sum_to_one_and_favour_the_long_context() {
+        let train: Vec<&[u8]> = vec![b"GATTA", b"CTAC", b"CTAC", b"CTAC"];
+        let q: &[u8] = b"CCGAT";
+        let m = NgramModel::fit(2, 3, train.iter().copied(), [q]).unwrap();
+        let ta = kmer_code(b"TA").unwrap() as usize;
+        for s in [
+            Smoothing::Backoff { min_count: 1 },
+            Smoothing::WittenBell,
+            Smoothing::Dirichlet(1.0),
+        ] {
+            let d = m.distributions(q, s, &[0, 1, 3]);
+            assert_eq!(d.len(), 3);
+            for p in &d {
+                assert_eq!(p.len(), 16);
+                assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{s}");
+                assert!(p.iter().all(|&v| v > 0.0), "{s}: a zero probability");
+            }
+            // "GAT" was followed by "TA": order 3 puts it first.
+            let best = |p: &Vec<f64>| {
+                (0..16)
+                    .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
+                    .unwrap()
+            };
+            assert_eq!(best(&d[2]), ta, "{s}");
+            if s != (Smoothing::Backoff { min_count: 1 }) {
+                // Backoff's one count after "GAT" is spread over 16
+                // classes; the interpolations add it to the shorter contexts.
+                assert!(d[2][ta] > d[0][ta], "{s}");
+            }
+        }
+        // Order 0: 13 training 2-mers (4 in GATTA, 3 in each CTAC), "AC" 3
+        // times, one pseudo-count for each of the 16.
+        let d0 = &m.distributions(q, Smoothing::WittenBell, &[0])[0];
+        let n0: f64 = 13.0 + 16.0;
+        let ac = kmer_code(b"AC").unwrap() as usize;
+        assert!((d0[ac] - 4.0 / n0).abs() < 1e-12, "{}", d0[ac]);
     }
 
     #[test]

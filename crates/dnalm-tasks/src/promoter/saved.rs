@@ -339,10 +339,12 @@ impl Scorer {
             Body::Classifier { model, tokenizer } => {
                 let ex = self.examples(tokenizer, seqs)?;
                 let pad = tokenizer.vocab().specials().pad;
-                Ok(classify::predict(model, &ex, CHUNK, pad, &Device::flex())?
-                    .into_iter()
-                    .map(|p| p.get(1).copied().unwrap_or(0.0) as f64)
-                    .collect())
+                Ok(
+                    classify::predict(&**model, &ex, CHUNK, pad, &Device::flex())?
+                        .into_iter()
+                        .map(|p| p.get(1).copied().unwrap_or(0.0) as f64)
+                        .collect(),
+                )
             }
         }
     }
