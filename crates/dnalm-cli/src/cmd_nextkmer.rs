@@ -262,6 +262,16 @@ pub fn run(a: NextkmerArgs) -> Result<Vec<NextKmerResult>> {
         TaskModel::open(dir, None, &device).with_context(|| format!("--model {name}"))?;
     }
     let data = sample(&a)?;
+    // A tokenizer that cannot encode the windows fails now, not after the n-gram.
+    for (name, dir) in &models {
+        let m = TaskModel::open(dir, None, &device)?;
+        m.frame(data.input(0), a.max_len).with_context(|| {
+            format!(
+                "--model {name}: its tokenizer {} cannot encode the windows",
+                m.tokenizer_path.display()
+            )
+        })?;
+    }
     let splits = splits(&a, &data)?;
     let kmax = *a.k.iter().max().expect("checked non-empty");
     let mut rows = Vec::new();

@@ -64,7 +64,7 @@ pub struct KmerCnn {
 
 impl KmerCnn {
     pub fn new(c: &KmerCnnConfig, device: &Device) -> Result<Self> {
-        if c.input_len == 0 || c.classes < 2 || c.width % 2 == 0 {
+        if c.input_len == 0 || c.classes < 2 || c.width.is_multiple_of(2) {
             return Err(ModelError::Config(format!(
                 "base CNN: need input length > 0, at least 2 classes and an odd width, got {}, {}, {}",
                 c.input_len, c.classes, c.width

@@ -153,8 +153,11 @@ fn check<M: Classifier>(model: &M, train: &[ClassExample], cfg: &ClassifyConfig)
     Ok(n)
 }
 
-/// The optimiser, schedule and step counter of one fine-tuning run.
-struct Run {
+/// The settings, optimiser, schedule and step counter of one fine-tuning run.
+struct Run<'a> {
+    cfg: &'a ClassifyConfig,
+    pad_id: u32,
+    device: &'a Device,
     opt: AdamW,
     schedule: LinearSchedule,
     clip: Option<f64>,
@@ -162,11 +165,14 @@ struct Run {
     total: u64,
 }
 
-impl Run {
-    fn new(train: usize, cfg: &ClassifyConfig) -> Result<Run> {
+impl<'a> Run<'a> {
+    fn new(train: usize, cfg: &'a ClassifyConfig, pad_id: u32, device: &'a Device) -> Result<Self> {
         let per_epoch = train.div_ceil(cfg.batch_size) as u64;
         let total = per_epoch * cfg.epochs as u64;
         Ok(Run {
+            cfg,
+            pad_id,
+            device,
             opt: AdamW::new(AdamWConfig {
                 beta1: 0.9,
                 beta2: 0.999,
@@ -188,12 +194,10 @@ impl Run {
         mut model: M,
         train: &[ClassExample],
         epoch: usize,
-        cfg: &ClassifyConfig,
-        pad_id: u32,
-        device: &Device,
         losses: &mut Vec<f64>,
         on_step: &mut dyn FnMut(&ClassifyStep),
     ) -> Result<M> {
+        let (cfg, pad_id, device) = (self.cfg, self.pad_id, self.device);
         let mut order: Vec<usize> = (0..train.len()).collect();
         let mut rng =
             rand_chacha::ChaCha8Rng::seed_from_u64(dnalm_seq::mix64(cfg.seed, epoch as u64));
@@ -258,19 +262,10 @@ pub fn finetune<M: Classifier>(
     on_step: &mut dyn FnMut(&ClassifyStep),
 ) -> Result<(M, Vec<f64>)> {
     check(&model, train, cfg)?;
-    let mut run = Run::new(train.len(), cfg)?;
+    let mut run = Run::new(train.len(), cfg, pad_id, device)?;
     let mut losses = Vec::with_capacity(run.total as usize);
     for epoch in 0..cfg.epochs {
-        model = run.epoch(
-            model,
-            train,
-            epoch,
-            cfg,
-            pad_id,
-            device,
-            &mut losses,
-            on_step,
-        )?;
+        model = run.epoch(model, train, epoch, &mut losses, on_step)?;
     }
     Ok((model, losses))
 }
@@ -328,23 +323,14 @@ pub fn finetune_validated<M: Classifier>(
             "patience must be at least 1 epoch".into(),
         ));
     }
-    let mut run = Run::new(train.len(), cfg)?;
+    let mut run = Run::new(train.len(), cfg, pad_id, device)?;
     let mut losses = Vec::new();
     let mut epochs = Vec::new();
     let mut best: Option<(f64, usize, M)> = None;
     for epoch in 0..cfg.epochs {
         let started = std::time::Instant::now();
         let before = losses.len();
-        model = run.epoch(
-            model,
-            train,
-            epoch,
-            cfg,
-            pad_id,
-            device,
-            &mut losses,
-            on_step,
-        )?;
+        model = run.epoch(model, train, epoch, &mut losses, on_step)?;
         let copy = model.clone().valid();
         let probs = predict(&copy, valid, 256, pad_id, inner)?;
         let (valid_loss, valid_accuracy) = loss_and_accuracy(&probs, valid);

@@ -117,7 +117,9 @@ impl Parts {
         valid_fraction: f64,
         seed: u64,
     ) -> Result<Parts> {
-        if !(0.0 < test_fraction && test_fraction < 1.0) || !(0.0..1.0).contains(&valid_fraction) {
+        let fractions_ok =
+            0.0 < test_fraction && test_fraction < 1.0 && (0.0..1.0).contains(&valid_fraction);
+        if !fractions_ok {
             return Err(TaskError::Config(format!(
                 "test fraction {test_fraction} must be in (0, 1) and validation fraction \
                  {valid_fraction} in [0, 1)"
