@@ -67,3 +67,26 @@ pub fn scaled_dot_product(
     let ctx = crate::layers::dropout(dropout, probs.clone(), batch).matmul(v);
     (ctx, want_probs.then_some(probs))
 }
+
+/// The explicit softmax path with an arbitrary additive score bias: `bias`
+/// (`[1 | B, 1 | heads, T, T]`, 0 where a query may see a key,
+/// [`MASKED_SCORE`] where it may not) replaces the causal mask, and
+/// `batch`'s padding mask still applies. For masks the fused kernel cannot
+/// express, such as the prefix tree of [`crate::Gpt2LmHeadModel::logits_with_bias`].
+pub fn biased_dot_product(
+    q: Tensor<4>,
+    k: Tensor<4>,
+    v: Tensor<4>,
+    batch: &DeviceBatch,
+    bias: &Tensor<4>,
+    dropout: &Dropout,
+    want_probs: bool,
+) -> (Tensor<4>, Option<Tensor<4>>) {
+    let [_, _, _, d] = q.dims();
+    let scale = 1.0 / (d as f64).sqrt();
+    let bias = (batch.mask_bias.clone() + bias.clone()).clamp_min(MASKED_SCORE);
+    let scores = q.matmul(k.transpose()).mul_scalar(scale) + bias;
+    let probs = softmax(scores, 3);
+    let ctx = crate::layers::dropout(dropout, probs.clone(), batch).matmul(v);
+    (ctx, want_probs.then_some(probs))
+}

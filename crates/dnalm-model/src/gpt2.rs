@@ -13,9 +13,9 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::attention::{causal_bias, scaled_dot_product};
+use crate::attention::{biased_dot_product, causal_bias, scaled_dot_product};
 use crate::bert::{BatchInput, DeviceBatch, EncoderOutput, Want};
 use crate::error::{ModelError, Result};
 use crate::gpt2_config::Gpt2Config;
@@ -33,12 +33,20 @@ pub struct Gpt2Attention {
     pub num_heads: usize,
 }
 
+/// Which keys a query sees: the causal mask (fused kernel when it can), or
+/// any additive bias (explicit softmax path).
+#[derive(Clone, Copy)]
+enum AttnMask<'a> {
+    Causal(&'a Tensor<4>),
+    Bias(&'a Tensor<4>),
+}
+
 impl Gpt2Attention {
     fn forward(
         &self,
         x: Tensor<3>,
         batch: &DeviceBatch,
-        causal: &Tensor<4>,
+        mask: AttnMask<'_>,
         want_probs: bool,
     ) -> (Tensor<3>, Option<Tensor<4>>) {
         let [b, t, h] = x.dims();
@@ -51,15 +59,26 @@ impl Gpt2Attention {
                 .reshape([b, t, heads, d])
                 .swap_dims(1, 2)
         };
-        let (ctx, probs) = scaled_dot_product(
-            part(0),
-            part(1),
-            part(2),
-            batch,
-            Some(causal),
-            &self.attn_dropout,
-            want_probs,
-        );
+        let (ctx, probs) = match mask {
+            AttnMask::Causal(causal) => scaled_dot_product(
+                part(0),
+                part(1),
+                part(2),
+                batch,
+                Some(causal),
+                &self.attn_dropout,
+                want_probs,
+            ),
+            AttnMask::Bias(bias) => biased_dot_product(
+                part(0),
+                part(1),
+                part(2),
+                batch,
+                bias,
+                &self.attn_dropout,
+                want_probs,
+            ),
+        };
         let ctx = ctx.swap_dims(1, 2).reshape([b, t, h]);
         let out = dropout(&self.resid_dropout, self.c_proj.forward(ctx), batch);
         (out, probs)
@@ -115,12 +134,12 @@ impl Gpt2Block {
         &self,
         x: Tensor<3>,
         batch: &DeviceBatch,
-        causal: &Tensor<4>,
+        mask: AttnMask<'_>,
         want_probs: bool,
     ) -> (Tensor<3>, Option<Tensor<4>>) {
         let (a, probs) = self
             .attn
-            .forward(self.ln_1.forward(x.clone()), batch, causal, want_probs);
+            .forward(self.ln_1.forward(x.clone()), batch, mask, want_probs);
         let x = x + a;
         let m = &self.mlp;
         let y = m
@@ -162,16 +181,43 @@ impl Gpt2Model {
         let [_, t] = batch.input_ids.dims();
         let device = batch.input_ids.device();
         let positions = Tensor::<1, Int>::arange(0..t as i64, &device).reshape([1, t]);
+        let causal = causal_bias(t, &device);
+        self.run(batch, positions, AttnMask::Causal(&causal), want)
+    }
+
+    /// [`Self::forward`] with explicit position ids (`[1 | B, T]`, each below
+    /// `n_positions`) and an explicit additive attention bias
+    /// (`[1 | B, 1 | heads, T, T]`: 0 where query `i` may see key `j`,
+    /// [`crate::batch::MASKED_SCORE`] where not) in place of the causal
+    /// mask; the batch's padding mask still applies. Always the explicit
+    /// softmax path. Shapes are the caller's to get right:
+    /// [`Gpt2LmHeadModel::logits_with_bias`] checks them.
+    pub fn forward_with_bias(
+        &self,
+        batch: &DeviceBatch,
+        positions: Tensor<2, Int>,
+        bias: &Tensor<4>,
+        want: Want,
+    ) -> EncoderOutput {
+        self.run(batch, positions, AttnMask::Bias(bias), want)
+    }
+
+    fn run(
+        &self,
+        batch: &DeviceBatch,
+        positions: Tensor<2, Int>,
+        mask: AttnMask<'_>,
+        want: Want,
+    ) -> EncoderOutput {
         let x = self.wte.forward(batch.input_ids.clone()) + self.wpe.forward(positions);
         let mut x = dropout(&self.drop, x, batch);
-        let causal = causal_bias(t, &device);
         let mut hidden_states = Vec::new();
         let mut attentions = Vec::new();
         for block in &self.h {
             if want.hidden_states {
                 hidden_states.push(x.clone());
             }
-            let (y, probs) = block.forward(x, batch, &causal, want.attentions);
+            let (y, probs) = block.forward(x, batch, mask, want.attentions);
             x = y;
             attentions.extend(probs);
         }
@@ -243,6 +289,49 @@ impl Gpt2LmHeadModel {
                 .forward(batch, Want::default())
                 .last_hidden_state,
         )
+    }
+
+    /// Logits `[B, T, V]` of a pass with one row of position ids shared by
+    /// the batch (`positions.len() == T`, each below `n_positions`) and an
+    /// additive attention bias `[1 | B, 1 | heads, T, T]` in place of the
+    /// causal mask (see [`Gpt2Model::forward_with_bias`]). Lets several
+    /// continuations of one prefix share a pass: each token sees its
+    /// ancestors only and sits at the position it would have in its own
+    /// sequence.
+    pub fn logits_with_bias(
+        &self,
+        batch: &DeviceBatch,
+        positions: &[i64],
+        bias: &Tensor<4>,
+    ) -> Result<Tensor<3>> {
+        let [b, t] = batch.input_ids.dims();
+        if positions.len() != t {
+            return Err(ModelError::Input(format!(
+                "{} position ids for sequences of {t} tokens",
+                positions.len()
+            )));
+        }
+        let n = self.n_positions() as i64;
+        if let Some(p) = positions.iter().find(|&&p| !(0..n).contains(&p)) {
+            return Err(ModelError::Input(format!(
+                "position id {p} is outside the model's {n} positions"
+            )));
+        }
+        let [bb, bh, bq, bk] = bias.dims();
+        let heads = self.transformer.h.first().map_or(1, |l| l.attn.num_heads);
+        if (bb != 1 && bb != b) || (bh != 1 && bh != heads) || bq != t || bk != t {
+            return Err(ModelError::Input(format!(
+                "attention bias of shape [{bb}, {bh}, {bq}, {bk}] for a batch of {b} x {t} \
+                 tokens and {heads} heads (expected [1 or {b}, 1 or {heads}, {t}, {t}])"
+            )));
+        }
+        let device = batch.input_ids.device();
+        let pos = Tensor::from_data(TensorData::new(positions.to_vec(), [1, t]), &device);
+        Ok(self.head(
+            self.transformer
+                .forward_with_bias(batch, pos, bias, Want::default())
+                .last_hidden_state,
+        ))
     }
 
     /// Logits with hidden states and attention maps as `want` asks.
@@ -491,6 +580,39 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no next-token"));
+    }
+
+    #[test]
+    fn explicit_bias_and_positions_match_the_causal_pass() {
+        let (c, device) = tiny(20);
+        let model = crate::seeded(7, || Gpt2LmHeadModel::new(&c, &device));
+        let batch = BatchInput::unpadded((0..14).map(|i| (i * 7) % 20).collect(), 2, 7);
+        let db = DeviceBatch::new(&batch, &device);
+        let plain = host(model.logits(&db));
+        let positions: Vec<i64> = (0..7).collect();
+        let bias = causal_bias(7, &device);
+        let biased = host(model.logits_with_bias(&db, &positions, &bias).unwrap());
+        assert!(max_diff(&plain.data, &biased.data) < 1e-5);
+        // Shifted positions change the logits (the position ids are used).
+        let shifted: Vec<i64> = (3..10).collect();
+        let moved = host(model.logits_with_bias(&db, &shifted, &bias).unwrap());
+        assert!(max_diff(&plain.data, &moved.data) > 1e-3);
+        // Wrong lengths, positions and shapes are named.
+        let e = model
+            .logits_with_bias(&db, &positions[..6], &bias)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("6 position ids"), "{e}");
+        let e = model
+            .logits_with_bias(&db, &(10..17).collect::<Vec<_>>(), &bias)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("position id 16"), "{e}");
+        let e = model
+            .logits_with_bias(&db, &positions, &causal_bias(6, &device))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[1, 1, 6, 6]"), "{e}");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 pub mod attention;
 pub mod attention_html;
+pub mod base_lm;
 pub mod book;
 pub mod embed;
 pub mod error;
