@@ -183,18 +183,23 @@ fn learns_a_repeated_motif() {
     let train: Vec<Vec<u8>> = (0..4).map(|i| motif_sequence(3000, i)).collect();
     let valid = vec![motif_sequence(1200, 99)];
     let mut steps = 0;
-    let run = train_base_lm(&train, &valid, &quick(), &mut |s| {
+    let cfg = BaseLmConfig {
+        max_steps: 400,
+        eval_every: 100,
+        ..quick()
+    };
+    let run = train_base_lm(&train, &valid, &cfg, &mut |s| {
         steps += 1;
         assert_eq!(s.step, steps);
-        assert_eq!(s.valid_bits.is_some(), s.step % 50 == 0);
+        assert_eq!(s.valid_bits.is_some(), s.step % 100 == 0);
     })
     .unwrap();
     eprintln!("{:?}", run.curve);
     assert_eq!(
         (run.steps, steps, run.stop),
-        (150, 150, StopReason::MaxSteps)
+        (400, 400, StopReason::MaxSteps)
     );
-    assert_eq!(run.curve.len(), 3);
+    assert_eq!(run.curve.len(), 4);
     let best = run
         .curve
         .iter()
