@@ -27,6 +27,7 @@ pub fn parse_duration(text: &str, what: &str) -> Result<Duration> {
                 rest
             )
         })?;
+        let after = after.trim_start();
         let unit_len = after
             .find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace())
             .unwrap_or(after.len());
