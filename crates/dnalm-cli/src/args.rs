@@ -99,14 +99,24 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
       dnalm corpus hg38_chr2.fa.gz --window 305 -o segments.txt\n  \
       dnalm tokenizer train --kind hybrid --merges 600 segments.txt -o hybrid.json\n  \
-      dnalm pretrain -t hybrid.json segments.txt --preset tiny --max-steps 2000 --out-dir run/\n  \
+      dnalm pretrain -t hybrid.json segments.txt --preset cpu --time-budget 30m --out-dir run/\n      \
+      # 30 minutes on 2 cores: schedule fitted to the budget, best model in run/model\n  \
+      dnalm pretrain -t hybrid.json segments.txt --preset tiny --max-steps 1200 --warmup-steps 100 \\\n      \
+      --grad-accum 1 --lr 1e-3 --out-dir run/      # about 15 minutes on 2 cores\n  \
       dnalm pretrain -t hybrid.json segments.txt --out-dir run/ --resume      # continue after a stop\n  \
       dnalm pretrain --print-config > run.toml      # every field documented; edit, then:\n  dnalm pretrain -t dnabert6.json --config run.toml seq.txt --out-dir run/\n\n\
       INPUT is the sequence file `dnalm corpus` writes (one sequence per line, or its TSV); it is\n\
       tokenized once into OUT/data/train.tok (memory-mapped). Masking follows the tokenizer: DNABERT\n\
       spans for overlapping k-mers (centre probability 0.025, ~14% masked), spans on the 6-mers +\n\
       15% random on BPE for hybrid, 15% random otherwise; the effective fraction is logged.\n\
-      OUT gets run.toml, config.json, tokenizer.json, metrics.jsonl, loss.svg, checkpoints/step-N/,\n\
+      The defaults are the published run (20,000 updates of 16 x 25 sequences: days on a CPU); after\n\
+      its first updates a run says how long it will take, and warns past 3 hours. --time-budget\n\
+      stops at a wall time; without --max-steps it sets the schedule (warm-up + decay), ~12\n\
+      evaluations and --patience 3 from the measured time per update (logged), and a budget too\n\
+      short for one more update and evaluation is an error. --preset cpu brings its own batch\n\
+      (16, no accumulation), lr 1e-3 and warm-up 100.\n\
+      OUT gets run.toml, config.json, tokenizer.json, metrics.jsonl, curve.tsv (step, seconds, train\n\
+      and held-out loss), loss.svg, summary.json (why it stopped), checkpoints/step-N/,\n\
       best/ and model/ (the best checkpoint, loaded at the end). Every random choice is keyed by\n\
       (seed, step): a run stopped at any point (even by SIGKILL) and resumed ends bit-identical.")]
     Pretrain(Box<PretrainArgs>),
@@ -608,7 +618,17 @@ pub struct PretrainArgs {
     /// Stop after N updates of this invocation (resume later with --resume).
     #[arg(long, value_name = "N")]
     pub stop_after: Option<u64>,
-    /// Model preset: tiny, small, hybrid-base, dnabert-base, dnavec-base.
+    /// Stop when training has run this long: 90s, 30m, 2h, 1h30m (at least 10s). Without
+    /// --max-steps the schedule is fitted to it from the speed of the first updates, with
+    /// about 12 evaluations and --patience 3; the best model ends up in OUT/model.
+    #[arg(long, value_name = "DURATION")]
+    pub time_budget: Option<String>,
+    /// Stop after N evaluations in a row without a 0.001 fall in held-out loss
+    /// (default: 3 with --time-budget, else off).
+    #[arg(long, value_name = "N")]
+    pub patience: Option<u32>,
+    /// Model preset: tiny, cpu, small, hybrid-base, dnabert-base, dnavec-base (cpu: made
+    /// for --time-budget runs on a few CPU cores, with its own batch, lr and warm-up).
     #[arg(long)]
     pub preset: Option<String>,
     /// LSTM layers between encoder and MLM head.

@@ -13,10 +13,12 @@ use dnalm_model::weights::{
 use dnalm_model::{BatchInput, BertConfig, DeviceBatch, Pooling};
 use dnalm_tasks::model::{find_run_tokenizer, RUN_TOKENIZER};
 use dnalm_tokenizers::{AnyTokenizer, Tokenizer};
+use dnalm_train::budget::format_seconds;
 use dnalm_train::corpus::TokenCorpus;
 use dnalm_train::trainer::{loss_series, read_metrics};
 use dnalm_train::{
-    pretrain as run_pretrain, Event, PretrainData, RunOptions, TokenCorpusBuilder, TrainConfig,
+    pretrain as run_pretrain, Event, Fit, Measured, PretrainData, RunOptions, TokenCorpusBuilder,
+    TrainConfig, TrainError,
 };
 use rand::{Rng, SeedableRng};
 use tracing::{info, warn};
@@ -104,28 +106,120 @@ fn open_or_build(tok: &AnyTokenizer, input: &Path, out: &Path, reuse: bool) -> R
     Ok(corpus)
 }
 
+/// The shortest `--time-budget`: the probe of the first updates, one
+/// evaluation and the last checkpoint need a few seconds even for `tiny`.
+const MIN_BUDGET_SECONDS: f64 = 10.0;
+
+/// Past this estimate a run without a budget gets a warning.
+const LONG_RUN_SECONDS: f64 = 3.0 * 3600.0;
+
+/// Patience of a budgeted run unless --patience says otherwise.
+const BUDGET_PATIENCE: u32 = 3;
+
+/// `--time-budget` and `--patience`, checked before anything is written.
+fn budget_options(a: &PretrainArgs) -> Result<(Option<std::time::Duration>, Option<u32>)> {
+    let budget = match &a.time_budget {
+        Some(t) => {
+            let zero = t.trim().parse::<f64>().is_ok_and(|v| v == 0.0);
+            let d = match zero {
+                true => std::time::Duration::ZERO,
+                false => crate::duration::parse_duration(t, "--time-budget")?,
+            };
+            if d.is_zero() {
+                bail!("--time-budget {t}: the budget must be more than zero");
+            }
+            if d.as_secs_f64() < MIN_BUDGET_SECONDS {
+                bail!(
+                    "--time-budget {t} is too short: a budgeted run needs at least {MIN_BUDGET_SECONDS:.0}s \
+                     to time its first updates, evaluate and save the model"
+                );
+            }
+            Some(d)
+        }
+        None => None,
+    };
+    if a.patience == Some(0) {
+        bail!("--patience 0 would stop at the first evaluation: give 1 or more");
+    }
+    let patience = a.patience.or(budget.map(|_| BUDGET_PATIENCE));
+    Ok((budget, patience))
+}
+
+/// The keys a --config file sets (a budget fits only what is not set).
+fn config_keys(text: &str) -> Vec<String> {
+    toml::from_str::<toml::Table>(text)
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// What a budget may fit: the schedule and intervals nobody set.
+fn budget_fit(a: &PretrainArgs, keys: &[String]) -> Fit {
+    let set = |flag: bool, key: &str| flag || keys.iter().any(|k| k == key);
+    Fit {
+        max_steps: !set(a.max_steps.is_some(), "max_steps"),
+        eval_every: !set(a.eval_every.is_some(), "eval_every"),
+        log_every: !set(a.log_every.is_some(), "log_every"),
+    }
+}
+
+/// A resumed budgeted run keeps the schedule its first invocation fitted
+/// (saved in OUT/run.toml): the budget then only limits this invocation.
+fn keep_fitted(cfg: &mut TrainConfig, out: &Path, fit: &mut Fit) -> Result<()> {
+    let path = out.join(dnalm_train::trainer::RUN_CONFIG_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let saved = TrainConfig::from_toml(&text).with_context(|| format!("in {}", path.display()))?;
+    if fit.max_steps {
+        cfg.max_steps = saved.max_steps;
+        cfg.warmup_steps = saved.warmup_steps;
+    }
+    if fit.eval_every {
+        cfg.eval_every = saved.eval_every;
+    }
+    if fit.log_every {
+        cfg.log_every = saved.log_every;
+    }
+    *fit = Fit::default();
+    Ok(())
+}
+
 pub fn pretrain(a: PretrainArgs) -> Result<()> {
     if a.print_config {
-        print!("{}", TrainConfig::default().to_toml());
+        let preset = a.preset.as_deref().unwrap_or("tiny");
+        print!("{}", TrainConfig::for_preset(preset).to_toml());
         return Ok(());
     }
     let (Some(input), Some(tok_path)) = (a.input.as_ref(), a.tokenizer.as_ref()) else {
         bail!("INPUT and --tokenizer are required");
     };
-    let mut cfg = match &a.config {
+    let (budget, patience) = budget_options(&a)?;
+    let (mut cfg, keys) = match &a.config {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read {}", p.display()))?;
-            TrainConfig::from_toml(&text).with_context(|| format!("in {}", p.display()))?
+            let cfg =
+                TrainConfig::from_toml(&text).with_context(|| format!("in {}", p.display()))?;
+            (cfg, config_keys(&text))
         }
-        None => TrainConfig::default(),
+        None => (
+            TrainConfig::for_preset(a.preset.as_deref().unwrap_or("tiny")),
+            Vec::new(),
+        ),
     };
     apply_overrides(&mut cfg, &a);
+    let out = &a.out_dir;
+    let mut fit = match budget {
+        Some(_) => budget_fit(&a, &keys),
+        None => Fit::default(),
+    };
+    if a.resume && budget.is_some() {
+        keep_fitted(&mut cfg, out, &mut fit)?;
+    }
     cfg.validate()?;
     let tok = AnyTokenizer::load(tok_path)?;
     // Check the model config before any work is done or written.
     dnalm_train::trainer::model_config(&cfg, tok.vocab().len())?;
-    let out = &a.out_dir;
     // Refuse before writing anything: a fresh run never touches an old one.
     if !a.resume && !dnalm_train::checkpoint::list_steps(out)?.is_empty() {
         bail!(
@@ -133,17 +227,38 @@ pub fn pretrain(a: PretrainArgs) -> Result<()> {
             out.display()
         );
     }
+    let fresh = !out.exists();
+    let result = run(&a, &cfg, &tok, input, budget, patience, fit);
+    if let Err(e) = &result {
+        // A budget found too short after timing the first updates: the run
+        // folder this invocation made holds nothing worth keeping.
+        let too_short = e
+            .chain()
+            .any(|c| matches!(c.downcast_ref::<TrainError>(), Some(TrainError::Budget(_))));
+        if too_short && fresh {
+            let _ = std::fs::remove_dir_all(out);
+        }
+    }
+    result
+}
+
+/// The run itself, once every input checked out.
+fn run(
+    a: &PretrainArgs,
+    cfg: &TrainConfig,
+    tok: &AnyTokenizer,
+    input: &Path,
+    budget: Option<std::time::Duration>,
+    patience: Option<u32>,
+    fit: Fit,
+) -> Result<()> {
+    let (out, tok_path) = (&a.out_dir, a.tokenizer.as_deref().unwrap_or(Path::new("")));
     create_dir(out)?;
     let data_dir = out.join("data");
     create_dir(&data_dir)?;
-    let train = open_or_build(&tok, input, &data_dir.join("train.tok"), a.resume)?;
+    let train = open_or_build(tok, input, &data_dir.join("train.tok"), a.resume)?;
     let eval = match &a.eval {
-        Some(e) => Some(open_or_build(
-            &tok,
-            e,
-            &data_dir.join("eval.tok"),
-            a.resume,
-        )?),
+        Some(e) => Some(open_or_build(tok, e, &data_dir.join("eval.tok"), a.resume)?),
         None => None,
     };
     let run_tok = out.join(RUN_TOKENIZER);
@@ -159,12 +274,13 @@ pub fn pretrain(a: PretrainArgs) -> Result<()> {
     } else {
         write_file(&run_tok, tok.to_json(None).as_bytes())?;
     }
-    let kmer_k = match &tok {
+    let kmer_k = match tok {
         AnyTokenizer::Kmer(k) => Some(k.k()),
         _ => None,
     };
 
     let pb = crate::progress::bar(cfg.max_steps, "pre-training");
+    let budget_text = a.time_budget.clone().unwrap_or_default();
     let mut on_event = |e: &Event| match e {
         Event::Started {
             start_step,
@@ -221,10 +337,14 @@ pub fn pretrain(a: PretrainArgs) -> Result<()> {
                 )
             });
         }
-        Event::Checkpoint { .. } => {}
+        Event::Measured(m) => {
+            pb.set_length(m.max_steps);
+            pb.suspend(|| report_measured(m, &budget_text, fit));
+        }
+        Event::Checkpoint { .. } | Event::Stopped { .. } => {}
     };
     let summary = run_pretrain(
-        &cfg,
+        cfg,
         &PretrainData {
             train: &train,
             eval: eval.as_ref(),
@@ -234,26 +354,113 @@ pub fn pretrain(a: PretrainArgs) -> Result<()> {
         &RunOptions {
             resume: a.resume,
             stop_after: a.stop_after,
+            time_budget: budget,
+            fit,
+            patience,
         },
         &mut on_event,
     )?;
     pb.finish_and_clear();
     write_loss_svg(out)?;
-    if summary.steps < cfg.max_steps {
+    report_end(&summary);
+    Ok(())
+}
+
+/// Say what the first updates measured, and what a budget made of it or
+/// how long the run will be.
+fn report_measured(m: &Measured, budget: &str, fit: Fit) {
+    let rate = format!(
+        "measured {:.2} s/update over the first {} updates",
+        m.seconds_per_update, m.step
+    );
+    let Some(plan) = m.plan else {
+        let left = m.max_steps.saturating_sub(m.step) as f64 * m.seconds_per_update;
+        let total = m.elapsed_seconds + left;
+        if total > LONG_RUN_SECONDS {
+            warn!(
+                "this run is about {} on this machine at {:.2} s/update ({} updates): \
+                 give --time-budget or fewer --max-steps",
+                format_seconds(total),
+                m.seconds_per_update,
+                m.max_steps
+            );
+        } else {
+            info!(
+                "{rate}: the {} updates take about {}",
+                m.max_steps,
+                format_seconds(total)
+            );
+        }
+        return;
+    };
+    let evals = format!(
+        "evaluation every {} updates ({} of {:.1} s)",
+        m.eval_every,
+        m.max_steps.min(plan.max_steps).div_ceil(m.eval_every),
+        m.seconds_per_eval.unwrap_or(0.0)
+    );
+    if fit.max_steps {
+        info!(
+            "{rate}: the {budget} budget fits ~{} updates; schedule set to that (warm-up {}{}), {evals}",
+            thousands(plan.max_steps),
+            m.warmup_steps,
+            m.probe_warmup_steps
+                .map(|w| format!(", a tenth of the run; the first {} updates warmed up over {w}", m.step))
+                .unwrap_or_default()
+        );
+    } else if plan.max_steps < m.max_steps {
+        warn!(
+            "{rate}: the {budget} budget fits ~{} of the {} updates; the run will stop there \
+             before its learning rate has decayed (leave out --max-steps to fit the schedule), {evals}",
+            thousands(plan.max_steps),
+            thousands(m.max_steps)
+        );
+    } else {
+        info!(
+            "{rate}: the {} updates fit the {budget} budget, {evals}",
+            thousands(m.max_steps)
+        );
+    }
+}
+
+/// Why and where the run stopped, and where the model is.
+fn report_end(summary: &dnalm_train::Summary) {
+    let reason = summary.stop_reason;
+    if !reason.finished() {
         info!(
             "stopped at step {} of {}; continue with --resume",
-            summary.steps, cfg.max_steps
+            summary.steps, summary.max_steps
         );
-    } else if let (Some(best), Some(step)) = (summary.best_eval_loss, summary.best_step) {
-        info!(
-            "done: {} steps; best eval loss {:.4} (perplexity {:.2}) at step {step}; model in {}",
-            summary.steps,
+        return;
+    }
+    let best = match (summary.best_eval_loss, summary.best_step) {
+        (Some(best), Some(step)) => format!(
+            "; best eval loss {:.4} (perplexity {:.2}) at step {step}; model in {}",
             best,
             best.exp(),
             summary.model_dir.display()
-        );
+        ),
+        _ => String::new(),
+    };
+    info!(
+        "done: {} steps in {} ({}){best}",
+        summary.steps,
+        format_seconds(summary.seconds),
+        reason.describe()
+    );
+}
+
+/// 4280 -> "4,280".
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
     }
-    Ok(())
+    out
 }
 
 /// `OUT/loss.svg` from `OUT/metrics.jsonl`.

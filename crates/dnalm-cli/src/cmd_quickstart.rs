@@ -266,6 +266,8 @@ fn pretrain_stage(a: &QuickstartArgs, segments: &std::path::Path, md: &mut Strin
         print_config: false,
         resume: false,
         stop_after: None,
+        time_budget: None,
+        patience: None,
         preset: Some("tiny".into()),
         lstm_layers: None,
         dropout: None,

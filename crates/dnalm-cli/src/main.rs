@@ -17,6 +17,7 @@ mod cmd_promoter_predict;
 mod cmd_quickstart;
 mod cmd_tfidf;
 mod cmd_tokenizer;
+mod duration;
 mod files;
 mod input;
 mod progress;

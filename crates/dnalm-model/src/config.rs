@@ -77,6 +77,7 @@ fn default_position_type() -> String {
 /// the published sizes.
 pub const PRESETS: &[(&str, &str)] = &[
     ("tiny", "2 layers, hidden 128, 4 heads, FFN 512, 512 positions: trains on a laptop CPU in minutes"),
+    ("cpu", "3 layers, hidden 192, 4 heads, FFN 768, 512 positions: between tiny and small, sized to learn on 2 CPU cores in about 30 minutes (`dnalm pretrain --preset cpu --time-budget 30m`)"),
     ("small", "4 layers, hidden 256, 4 heads, FFN 1024, 512 positions"),
     ("hybrid-base", "12 layers, hidden 768, 12 heads, FFN 3072, LSTM 768, 512 positions (401 tokens + specials used), the hybrid system"),
     ("dnabert-base", "12 layers, hidden 768, 12 heads, FFN 3072, vocabulary 4101, 512 positions (DNABERT)"),
@@ -89,6 +90,7 @@ impl BertConfig {
     pub fn preset(name: &str, vocab_size: Option<usize>) -> Result<Self> {
         let (layers, hidden, heads, ffn, lstm, published_vocab) = match name {
             "tiny" => (2, 128, 4, 512, 0, None),
+            "cpu" => (3, 192, 4, 768, 0, None),
             "small" => (4, 256, 4, 1024, 0, None),
             "hybrid-base" => (12, 768, 12, 3072, 1, Some(4461)),
             "dnabert-base" => (12, 768, 12, 3072, 0, Some(4101)),

@@ -12,7 +12,7 @@ use crate::mask::MaskStrategy;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
-    /// Model preset (`tiny`, `small`, `hybrid-base`, `dnabert-base`,
+    /// Model preset (`tiny`, `cpu`, `small`, `hybrid-base`, `dnabert-base`,
     /// `dnavec-base`); the vocabulary size comes from the corpus.
     pub preset: String,
     /// LSTM layers between encoder and MLM head (`None`: the preset's).
@@ -105,6 +105,36 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The defaults for a model preset: the published optimiser settings
+    /// (`Default`), except `cpu`, whose run is sized for 2 CPU cores and a
+    /// `--time-budget` of about 30 minutes: one micro-batch of 16 per
+    /// update (no accumulation), the higher peak rate and short warm-up of
+    /// the documented tiny chr2 run, and evaluations on at most 512
+    /// held-out sequences so each takes seconds. `max_steps` (the length
+    /// without a budget) is about 30 minutes at 1.5 s per update.
+    pub fn for_preset(preset: &str) -> Self {
+        let base = Self {
+            preset: preset.to_string(),
+            ..Self::default()
+        };
+        match preset {
+            "cpu" => Self {
+                lr: 1e-3,
+                warmup_steps: 100,
+                max_steps: 1200,
+                batch_size: 16,
+                grad_accum: 1,
+                eval_every: 100,
+                eval_max_sequences: 512,
+                log_every: 20,
+                save_every: 200,
+                keep_checkpoints: 2,
+                ..base
+            },
+            _ => base,
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(TrainError::Config(m));
         if self.max_steps == 0 {
@@ -236,7 +266,7 @@ impl TrainConfig {
 
 /// One line of documentation per field, in file order.
 const FIELD_DOCS: &[(&str, &str)] = &[
-    ("preset", "Model preset: tiny, small, hybrid-base, dnabert-base, dnavec-base (vocabulary from the corpus)."),
+    ("preset", "Model preset: tiny, cpu, small, hybrid-base, dnabert-base, dnavec-base (vocabulary from the corpus)."),
     ("lstm_layers", "LSTM layers between encoder and MLM head (unset: the preset's; hybrid-base has 1)."),
     ("dropout", "Hidden and attention dropout (unset: 0.1)."),
     ("max_len", "Longest input in tokens, [CLS] and [SEP] included; longer sequences are cut."),
@@ -286,6 +316,24 @@ mod tests {
         // Unset options are written as comments and read back as None.
         let d = TrainConfig::default();
         assert_eq!(TrainConfig::from_toml(&d.to_toml()).unwrap(), d);
+    }
+
+    #[test]
+    fn the_cpu_preset_has_its_own_run_defaults() {
+        let c = TrainConfig::for_preset("cpu");
+        c.validate().unwrap();
+        assert_eq!((c.preset.as_str(), c.grad_accum), ("cpu", 1));
+        assert!(c.warmup_steps * 10 <= c.max_steps);
+        // Other presets keep the published settings.
+        let s = TrainConfig::for_preset("small");
+        assert_eq!(
+            s,
+            TrainConfig {
+                preset: "small".into(),
+                ..TrainConfig::default()
+            }
+        );
+        assert_eq!(TrainConfig::from_toml(&c.to_toml()).unwrap(), c);
     }
 
     #[test]

@@ -77,6 +77,10 @@ pub enum TrainError {
     /// The model refused its input or weights.
     #[error(transparent)]
     Model(#[from] dnalm_model::ModelError),
+    /// A wall-time budget that cannot hold what a run needs (says how
+    /// long the measured pieces take).
+    #[error("{0}")]
+    Budget(String),
     /// The loss stopped being a number.
     #[error("training diverged at step {step}: loss is {loss} (lower the learning rate or raise warm-up)")]
     Diverged { step: u64, loss: f64 },

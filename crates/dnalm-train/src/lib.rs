@@ -33,6 +33,7 @@
 //! ```
 
 pub mod batch;
+pub mod budget;
 pub mod causal;
 pub mod checkpoint;
 pub mod classify;
@@ -40,12 +41,14 @@ pub mod config;
 pub mod corpus;
 pub mod error;
 pub mod mask;
+pub mod metrics;
 pub mod optim;
 pub mod schedule;
 pub mod shard;
 pub mod trainer;
 
 pub use batch::{BatchSampler, Split};
+pub use budget::StopReason;
 pub use causal::{train_causal, CausalConfig, CausalEval, CausalStep};
 pub use config::TrainConfig;
 pub use corpus::{CorpusMeta, TokenCorpus, TokenCorpusBuilder, TokenCorpusWriter};
@@ -53,4 +56,4 @@ pub use error::{Result, TrainError};
 pub use mask::{Batch, Example, MaskCollator, MaskStrategy};
 pub use optim::{AdamW, AdamWConfig, GradBuffer};
 pub use schedule::LinearSchedule;
-pub use trainer::{pretrain, Event, PretrainData, RunOptions, Summary};
+pub use trainer::{pretrain, Event, Fit, Measured, PretrainData, RunOptions, Summary};

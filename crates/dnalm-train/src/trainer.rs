@@ -6,7 +6,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use burn::module::Module;
 use dnalm_model::weights::{self, mlm_state_dict, StateDict};
@@ -14,11 +14,14 @@ use dnalm_model::{BatchInput, BertConfig, BertForMaskedLm, Device};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{BatchSampler, Split};
+use crate::budget::{self, Patience, Plan, Probe, StopReason};
 use crate::checkpoint::{self, Checkpoint, TrainState};
 use crate::config::TrainConfig;
 use crate::corpus::TokenCorpus;
 use crate::error::{Result, TrainError};
 use crate::mask::{Batch, MaskCollator};
+use crate::metrics::{io, write_atomic, MetricsLog, RunSummary};
+pub use crate::metrics::{loss_series, read_metrics};
 use crate::optim::{AdamW, AdamWConfig, GradBuffer};
 use crate::schedule::LinearSchedule;
 
@@ -50,6 +53,35 @@ pub enum Event {
         step: u64,
         dir: PathBuf,
     },
+    /// The first updates of this invocation were timed (after
+    /// [`budget::PROBE_UPDATES`] updates or [`budget::PROBE_SECONDS`]);
+    /// with a budget, the run was fitted to it.
+    Measured(Measured),
+    /// The loop ended (the last evaluation and checkpoint are written).
+    Stopped {
+        step: u64,
+        reason: StopReason,
+    },
+}
+
+/// What the first updates showed, and the run's plan from there on.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// Updates done when the probe ended.
+    pub step: u64,
+    pub seconds_per_update: f64,
+    /// With a budget the probe ends with an evaluation, timed here.
+    pub seconds_per_eval: Option<f64>,
+    /// Seconds of this invocation so far.
+    pub elapsed_seconds: f64,
+    /// The budget's fit (`None` without a budget).
+    pub plan: Option<Plan>,
+    /// The schedule and intervals from here on (fitted where asked).
+    pub max_steps: u64,
+    pub warmup_steps: u64,
+    /// The warm-up the probe's updates ran with, when fitting changed it.
+    pub probe_warmup_steps: Option<u64>,
+    pub eval_every: u64,
 }
 
 /// One metrics line (`metrics.jsonl`, `"kind": "train"`).
@@ -75,6 +107,9 @@ pub struct EvalMetrics {
     pub masked_accuracy: f64,
     pub masked_tokens: usize,
     pub is_best: bool,
+    /// Wall seconds of this invocation when the evaluation ended.
+    #[serde(default)]
+    pub elapsed_seconds: f64,
 }
 
 /// How a run ended.
@@ -87,6 +122,12 @@ pub struct Summary {
     pub best_eval_loss: Option<f64>,
     pub model_dir: PathBuf,
     pub model_config: BertConfig,
+    pub stop_reason: StopReason,
+    /// The schedule's length (fitted to the budget when it was).
+    pub max_steps: u64,
+    /// Wall seconds of this invocation's training loop.
+    pub seconds: f64,
+    pub seconds_per_update: Option<f64>,
 }
 
 /// Run switches that do not change what is computed.
@@ -97,9 +138,30 @@ pub struct RunOptions {
     /// Stop after this many updates of this invocation (for tests and
     /// time-boxed runs); the run can be resumed later.
     pub stop_after: Option<u64>,
+    /// Stop when this invocation's training loop has run this long (its
+    /// last evaluation and checkpoint included, as far as the measured
+    /// times tell). The run is finished: the best model goes to `model/`.
+    pub time_budget: Option<Duration>,
+    /// With a budget: what to set from the speed of the first updates.
+    pub fit: Fit,
+    /// Stop after this many evaluations in a row without an improvement of
+    /// [`budget::MIN_DELTA`] in held-out loss.
+    pub patience: Option<u32>,
 }
 
-const METRICS_FILE: &str = "metrics.jsonl";
+/// The settings a budgeted run sets from its measured speed (the rest stay
+/// as configured). The fitted values are written to `run.toml`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fit {
+    /// `max_steps`: the updates the budget holds, so the learning rate
+    /// decays to zero as time runs out; warm-up is capped at a tenth of it.
+    pub max_steps: bool,
+    /// `eval_every`: about [`budget::TARGET_EVALUATIONS`] evaluations.
+    pub eval_every: bool,
+    /// `log_every`: about 100 train-loss lines.
+    pub log_every: bool,
+}
+
 pub const RUN_CONFIG_FILE: &str = "run.toml";
 
 /// The model config of a run for a corpus of `vocab_size` tokens.
@@ -134,40 +196,6 @@ fn to_input(b: &Batch) -> BatchInput {
         batch_size: b.batch_size,
         seq_len: b.seq_len,
     }
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
-    move |e| TrainError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    }
-}
-
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let mut f =
-        dnalm_seq::AtomicFile::create(path).map_err(|e| TrainError::Checkpoint(e.to_string()))?;
-    f.write_all(text.as_bytes()).map_err(io(path))?;
-    f.commit()
-        .map_err(|e| TrainError::Checkpoint(e.to_string()))
-}
-
-/// Keep the metrics lines of steps `<= step` (a resumed run rewrites what
-/// came after its checkpoint).
-fn truncate_metrics(path: &Path, step: u64) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(());
-    };
-    let kept: String = text
-        .lines()
-        .filter(|l| {
-            serde_json::from_str::<serde_json::Value>(l)
-                .ok()
-                .and_then(|v| v.get("step").and_then(|s| s.as_u64()))
-                .is_some_and(|s| s <= step)
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    write_atomic(path, &kept)
 }
 
 /// Evaluate on fixed held-out batches (masks keyed by the batch number, not
@@ -210,8 +238,11 @@ pub fn pretrain(
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Summary> {
     cfg.validate()?;
+    check_options(opts)?;
+    // A budget may refit the schedule and intervals: the loop's own copy.
+    let mut cfg = cfg.clone();
     let corpus = data.train;
-    let prep = prepare(cfg, data)?;
+    let prep = prepare(&cfg, data)?;
     let train_sequences = prep.train_idx.len();
     let sampler = BatchSampler::new(prep.train_idx.clone(), cfg.batch_size, cfg.seed)?;
     let previous = open_out_dir(out, opts)?;
@@ -220,7 +251,7 @@ pub fn pretrain(
     let device = inner.clone().autodiff();
     let resume_from = previous.filter(|_| opts.resume);
     let (mut model, mut opt, mut state) = start(
-        cfg,
+        &cfg,
         &prep.model_cfg,
         &prep.run_toml,
         resume_from,
@@ -229,9 +260,12 @@ pub fn pretrain(
         &device,
     )?;
     prep.write_run_files(out)?;
-    let mut log = MetricsLog::open(out, state.step)?;
+    let mut sinks = Sinks {
+        log: MetricsLog::open(out, state.step)?,
+        saver: Saver::new(cfg.keep_checkpoints, out, &prep.model_cfg),
+    };
 
-    let schedule = LinearSchedule::new(cfg.lr, cfg.warmup_steps, cfg.max_steps)?;
+    let mut schedule = LinearSchedule::new(cfg.lr, cfg.warmup_steps, cfg.max_steps)?;
     let clip = (cfg.max_grad_norm > 0.0).then_some(cfg.max_grad_norm);
     on_event(&Event::Started {
         start_step: state.step,
@@ -242,62 +276,309 @@ pub fn pretrain(
         expected_mask_fraction: expected_mask_fraction(&prep.collator, corpus, cfg.seed)?,
     });
     let mut feed = Feed::new(corpus, &prep.collator, sampler);
-    let eval = EvalSet::new(data.eval.unwrap_or(corpus), &prep.eval_idx);
-    let saver = Saver::new(cfg, out, &prep.model_cfg);
+    let evaluator = Evaluator {
+        set: EvalSet::new(data.eval.unwrap_or(corpus), &prep.eval_idx),
+        collator: &prep.collator,
+        batch_size: cfg.eval_batch_size,
+        shards: cfg.shards,
+        device: &inner,
+    };
 
-    let started = Instant::now();
+    let budget = opts.time_budget.map(|d| d.as_secs_f64());
+    let mut track = Track::new(opts, &state, budget);
     let start_step = state.step;
-    let (mut first_eval, mut last_eval) = (None, None);
     let mut window = Window::new();
-    while state.step < cfg.max_steps {
-        let stop_now = opts
-            .stop_after
-            .is_some_and(|n| state.step - start_step >= n);
-        if stop_now {
-            // A time-boxed stop keeps its work: checkpoint where it stands.
-            if !state.step.is_multiple_of(cfg.save_every) {
-                saver.checkpoint(&model, &opt, &state, on_event)?;
-            }
-            break;
+    let reason = loop {
+        if state.step >= cfg.max_steps {
+            break StopReason::MaxSteps;
         }
+        if opts
+            .stop_after
+            .is_some_and(|n| state.step - start_step >= n)
+        {
+            break StopReason::StopAfter;
+        }
+        if track.out_of_time() {
+            break StopReason::Budget;
+        }
+        let update_started = Instant::now();
         let lr = schedule.lr_at(state.step);
-        let grads = feed.gradients(&model, cfg, &mut state, &device, &mut window)?;
+        let grads = feed.gradients(&model, &cfg, &mut state, &device, &mut window)?;
         let (m, info) = opt.step(model, grads, lr, clip);
         model = m;
         state.step += 1;
+        track.last_update = update_started.elapsed().as_secs_f64();
 
-        if state.step.is_multiple_of(cfg.log_every) || state.step == cfg.max_steps {
-            let metrics = window.metrics(&state, lr, info.grad_norm, &started);
-            log.write("train", &metrics)?;
+        if let Some(per_update) = track.probe.add(track.last_update) {
+            let per_eval = match budget {
+                Some(_) => {
+                    let t = Instant::now();
+                    track.evaluate(&evaluator, &model, &opt, &mut state, &mut sinks, on_event)?;
+                    Some(t.elapsed().as_secs_f64())
+                }
+                None => None,
+            };
+            let measured = refit(
+                &mut cfg, opts, &mut state, &track, per_update, per_eval, out,
+            )?;
+            schedule = LinearSchedule::new(cfg.lr, cfg.warmup_steps, cfg.max_steps)?;
+            track.seconds_per_update = Some(per_update);
+            track.seconds_per_eval = per_eval;
+            track.plan = measured.plan;
+            on_event(&Event::Measured(measured));
+        }
+        let at_end = state.step == cfg.max_steps;
+        if state.step.is_multiple_of(cfg.log_every) || at_end {
+            let metrics = window.metrics(&state, lr, info.grad_norm, &track.started);
+            sinks.log.write("train", &metrics)?;
             on_event(&Event::Step(metrics));
             window = Window::new();
         }
-        let at_end = state.step == cfg.max_steps;
-        if state.step.is_multiple_of(cfg.eval_every) || at_end {
-            let ev = evaluate_at(&model, &eval, &prep.collator, cfg, &inner, &mut state)?;
-            log.write("eval", &ev)?;
-            on_event(&Event::Eval(ev.clone()));
-            if ev.is_best {
-                saver.save(&model, &opt, &state, true)?;
-            }
-            first_eval.get_or_insert_with(|| ev.clone());
-            last_eval = Some(ev);
+        let mut patience_says_stop = false;
+        if (state.step.is_multiple_of(cfg.eval_every) || at_end)
+            && track.evaluated_at != Some(state.step)
+        {
+            patience_says_stop =
+                track.evaluate(&evaluator, &model, &opt, &mut state, &mut sinks, on_event)?;
         }
-        if state.step.is_multiple_of(cfg.save_every) || at_end {
-            saver.checkpoint(&model, &opt, &state, on_event)?;
+        // A budgeted run saves nothing before its fit: run.toml changes then.
+        let fitting = budget.is_some() && track.seconds_per_update.is_none();
+        if (state.step.is_multiple_of(cfg.save_every) || at_end) && !fitting {
+            sinks.saver.checkpoint(&model, &opt, &state, on_event)?;
+            track.saved_at = Some(state.step);
+        }
+        if patience_says_stop {
+            break StopReason::Patience;
+        }
+    };
+    // Whatever stopped the run keeps its work: the last update is evaluated
+    // (a budget stop) and checkpointed, so --resume can continue it.
+    if state.step > start_step {
+        if reason == StopReason::Budget && track.evaluated_at != Some(state.step) {
+            track.evaluate(&evaluator, &model, &opt, &mut state, &mut sinks, on_event)?;
+        }
+        if track.saved_at != Some(state.step) {
+            sinks.saver.checkpoint(&model, &opt, &state, on_event)?;
         }
     }
-    log.flush()?;
-    let model_dir = publish_best(out, state.step == cfg.max_steps)?;
+    sinks.log.flush()?;
+    let model_dir = publish_best(out, reason.finished())?;
+    crate::metrics::write_curve(out)?;
+    let seconds = track.started.elapsed().as_secs_f64();
+    RunSummary {
+        stop_reason: reason,
+        stop_detail: reason.describe().to_string(),
+        steps: state.step,
+        max_steps: cfg.max_steps,
+        warmup_steps: cfg.warmup_steps,
+        eval_every: cfg.eval_every,
+        seconds,
+        time_budget_seconds: budget,
+        seconds_per_update: track.seconds_per_update,
+        seconds_per_eval: track.seconds_per_eval,
+        plan: track.plan,
+        patience: opts.patience,
+        evaluations: track.evaluations,
+        best_step: state.best_step,
+        best_eval_loss: state.best_eval_loss,
+        model_dir: (reason.finished() && model_dir.join(checkpoint::MODEL_FILE).is_file())
+            .then(|| model_dir.clone()),
+    }
+    .write(out)?;
+    on_event(&Event::Stopped {
+        step: state.step,
+        reason,
+    });
     Ok(Summary {
         steps: state.step,
-        first_eval,
-        last_eval,
+        first_eval: track.first_eval,
+        last_eval: track.last_eval,
         best_step: state.best_step,
         best_eval_loss: state.best_eval_loss,
         model_dir,
         model_config: prep.model_cfg,
+        stop_reason: reason,
+        max_steps: cfg.max_steps,
+        seconds,
+        seconds_per_update: track.seconds_per_update,
     })
+}
+
+/// A budget of zero or a patience of zero cannot mean anything.
+fn check_options(opts: &RunOptions) -> Result<()> {
+    if opts.time_budget.is_some_and(|d| d.is_zero()) {
+        return Err(TrainError::Config(
+            "the time budget must be more than zero".into(),
+        ));
+    }
+    if opts.patience == Some(0) {
+        return Err(TrainError::Config(
+            "patience 0 would stop at the first evaluation: give 1 or more".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// After the probe: fit `cfg` to the budget where `opts.fit` asks, keep
+/// `run.toml` and the checkpoint state in step with it, and say what was
+/// measured and planned.
+fn refit(
+    cfg: &mut TrainConfig,
+    opts: &RunOptions,
+    state: &mut TrainState,
+    track: &Track,
+    per_update: f64,
+    per_eval: Option<f64>,
+    out: &Path,
+) -> Result<Measured> {
+    let elapsed = track.started.elapsed().as_secs_f64();
+    let plan = match (track.budget, per_eval) {
+        (Some(b), Some(e)) => Some(budget::fit(b, state.step, elapsed, per_update, e)?),
+        _ => None,
+    };
+    let mut probe_warmup_steps = None;
+    if let Some(plan) = plan {
+        let before = cfg.to_toml();
+        if opts.fit.max_steps {
+            cfg.max_steps = plan.max_steps.max(state.step);
+            let cap = cfg.max_steps / 10;
+            if cfg.warmup_steps > cap {
+                probe_warmup_steps = Some(cfg.warmup_steps);
+                cfg.warmup_steps = cap;
+            }
+        }
+        let horizon = cfg.max_steps.min(plan.max_steps).max(1);
+        if opts.fit.eval_every {
+            cfg.eval_every = horizon.div_ceil(plan.evaluations.max(1)).max(1);
+        }
+        if opts.fit.log_every {
+            cfg.log_every = (horizon / 100).max(1);
+        }
+        cfg.validate()?;
+        let after = cfg.to_toml();
+        if after != before {
+            write_atomic(&out.join(RUN_CONFIG_FILE), &after)?;
+            state.run_config = after;
+        }
+    }
+    Ok(Measured {
+        step: state.step,
+        seconds_per_update: per_update,
+        seconds_per_eval: per_eval,
+        elapsed_seconds: elapsed,
+        plan,
+        max_steps: cfg.max_steps,
+        warmup_steps: cfg.warmup_steps,
+        probe_warmup_steps,
+        eval_every: cfg.eval_every,
+    })
+}
+
+/// The log and the checkpoint writer of a run.
+struct Sinks<'a> {
+    log: MetricsLog,
+    saver: Saver<'a>,
+}
+
+/// The held-out set and how to score it.
+struct Evaluator<'a> {
+    set: EvalSet<'a>,
+    collator: &'a MaskCollator,
+    batch_size: usize,
+    shards: usize,
+    device: &'a Device,
+}
+
+/// What the loop keeps track of besides the training state: time, the
+/// probe, evaluations and patience.
+struct Track {
+    started: Instant,
+    budget: Option<f64>,
+    probe: Probe,
+    last_update: f64,
+    eval_seconds: Option<f64>,
+    seconds_per_update: Option<f64>,
+    seconds_per_eval: Option<f64>,
+    plan: Option<Plan>,
+    patience: Option<Patience>,
+    evaluated_at: Option<u64>,
+    saved_at: Option<u64>,
+    evaluations: u64,
+    first_eval: Option<EvalMetrics>,
+    last_eval: Option<EvalMetrics>,
+}
+
+impl Track {
+    fn new(opts: &RunOptions, state: &TrainState, budget: Option<f64>) -> Self {
+        // A short budget is probed for a tenth of it at most.
+        let probe_seconds = budget.map_or(budget::PROBE_SECONDS, |b| {
+            budget::PROBE_SECONDS.min(b / 10.0)
+        });
+        Self {
+            started: Instant::now(),
+            budget,
+            probe: Probe::with_seconds(probe_seconds),
+            last_update: 0.0,
+            eval_seconds: None,
+            seconds_per_update: None,
+            seconds_per_eval: None,
+            plan: None,
+            patience: opts
+                .patience
+                .map(|p| Patience::new(p, state.best_eval_loss)),
+            evaluated_at: None,
+            saved_at: None,
+            evaluations: 0,
+            first_eval: None,
+            last_eval: None,
+        }
+    }
+
+    /// With a budget: would one more update and the evaluation after it
+    /// run past it?
+    fn out_of_time(&self) -> bool {
+        let Some(b) = self.budget else {
+            return false;
+        };
+        let eval = self.eval_seconds.unwrap_or(0.0);
+        self.started.elapsed().as_secs_f64() + self.last_update + eval > b
+    }
+
+    /// Evaluate after update `state.step`: log it, keep the best model,
+    /// and return whether patience has run out.
+    fn evaluate(
+        &mut self,
+        ev: &Evaluator,
+        model: &BertForMaskedLm,
+        opt: &AdamW,
+        state: &mut TrainState,
+        sinks: &mut Sinks,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<bool> {
+        let t = Instant::now();
+        let (loss, acc, n) = evaluate(
+            &model.valid(),
+            ev.set.corpus,
+            ev.set.indices,
+            ev.collator,
+            ev.batch_size,
+            ev.shards,
+            ev.device,
+        )?;
+        let mut m = record_eval(state, loss, acc, n);
+        m.elapsed_seconds = self.started.elapsed().as_secs_f64();
+        sinks.log.write("eval", &m)?;
+        on_event(&Event::Eval(m.clone()));
+        if m.is_best {
+            sinks.saver.save(model, opt, state, true)?;
+        }
+        self.eval_seconds = Some(t.elapsed().as_secs_f64());
+        self.evaluated_at = Some(state.step);
+        self.evaluations += 1;
+        self.first_eval.get_or_insert_with(|| m.clone());
+        self.last_eval = Some(m);
+        Ok(self.patience.as_mut().is_some_and(|p| p.observe(loss)))
+    }
 }
 
 /// What a run is made of before it touches the output folder.
@@ -459,15 +740,15 @@ fn start(
 /// Saves checkpoints (the newest `keep_checkpoints`, and the best) into
 /// the output folder.
 struct Saver<'a> {
-    cfg: &'a TrainConfig,
+    keep: usize,
     out: &'a Path,
     model_config_json: String,
 }
 
 impl<'a> Saver<'a> {
-    fn new(cfg: &'a TrainConfig, out: &'a Path, model_cfg: &BertConfig) -> Self {
+    fn new(keep: usize, out: &'a Path, model_cfg: &BertConfig) -> Self {
         Self {
-            cfg,
+            keep,
             out,
             model_config_json: model_cfg.to_json(),
         }
@@ -491,7 +772,7 @@ impl<'a> Saver<'a> {
         if best {
             checkpoint::save_best(self.out, &ck)
         } else {
-            checkpoint::save(self.out, &ck, self.cfg.keep_checkpoints)
+            checkpoint::save(self.out, &ck, self.keep)
         }
     }
 
@@ -562,59 +843,6 @@ struct EvalSet<'a> {
 impl<'a> EvalSet<'a> {
     fn new(corpus: &'a TokenCorpus, indices: &'a [u32]) -> Self {
         Self { corpus, indices }
-    }
-}
-
-/// Evaluate the model after update `state.step` and update the best loss
-/// and step.
-fn evaluate_at(
-    model: &BertForMaskedLm,
-    eval: &EvalSet,
-    collator: &MaskCollator,
-    cfg: &TrainConfig,
-    inner: &Device,
-    state: &mut TrainState,
-) -> Result<EvalMetrics> {
-    let (loss, acc, n) = evaluate(
-        &model.valid(),
-        eval.corpus,
-        eval.indices,
-        collator,
-        cfg.eval_batch_size,
-        cfg.shards,
-        inner,
-    )?;
-    Ok(record_eval(state, loss, acc, n))
-}
-
-/// `metrics.jsonl`, opened for appending after the lines of steps up to
-/// the run's current `step`.
-struct MetricsLog {
-    path: PathBuf,
-    file: std::fs::File,
-}
-
-impl MetricsLog {
-    fn open(out: &Path, step: u64) -> Result<Self> {
-        let path = out.join(METRICS_FILE);
-        truncate_metrics(&path, step)?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        Ok(Self { path, file })
-    }
-
-    /// One line: the metrics' fields and `"kind": kind`.
-    fn write(&mut self, kind: &str, metrics: &impl Serialize) -> Result<()> {
-        let mut line = serde_json::to_value(metrics).expect("metrics serialise");
-        line["kind"] = kind.into();
-        writeln!(self.file, "{line}").map_err(io(&self.path))
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        self.file.flush().map_err(io(&self.path))
     }
 }
 
@@ -727,6 +955,7 @@ fn record_eval(state: &mut TrainState, loss: f64, acc: f64, n: usize) -> EvalMet
         masked_accuracy: acc,
         masked_tokens: n,
         is_best,
+        elapsed_seconds: 0.0,
     }
 }
 
@@ -748,41 +977,4 @@ fn publish_best(out: &Path, finished: bool) -> Result<PathBuf> {
         }
     }
     Ok(model_dir)
-}
-
-/// Read metrics lines back (for plots and reports).
-pub fn read_metrics(out: &Path) -> Result<Vec<serde_json::Value>> {
-    let path = out.join(METRICS_FILE);
-    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect())
-}
-
-/// Loss-curve series from metrics lines: train loss and eval loss by step.
-pub fn loss_series(lines: &[serde_json::Value]) -> Vec<(String, Vec<(f64, f64)>)> {
-    let mut train = Vec::new();
-    let mut eval = Vec::new();
-    for l in lines {
-        let step = l.get("step").and_then(|v| v.as_f64());
-        match (l.get("kind").and_then(|k| k.as_str()), step) {
-            (Some("train"), Some(s)) => {
-                if let Some(v) = l.get("loss").and_then(|v| v.as_f64()) {
-                    train.push((s, v));
-                }
-            }
-            (Some("eval"), Some(s)) => {
-                if let Some(v) = l.get("eval_loss").and_then(|v| v.as_f64()) {
-                    eval.push((s, v));
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = vec![("train loss".to_string(), train)];
-    if !eval.is_empty() {
-        out.push(("eval loss".to_string(), eval));
-    }
-    out
 }
