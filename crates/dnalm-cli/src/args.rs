@@ -553,6 +553,14 @@ pub struct NextkmerArgs {
     /// Fine-tuning: at most this many training windows per model (0 = all, as the n-gram).
     #[arg(long, default_value_t = 0)]
     pub max_train: usize,
+    /// Also train the base-level causal language model (GPT-2 over A/C/G/T) on the training
+    /// side of the genome for this long (e.g. 20m, 1h; position split only), and score every
+    /// 4^k continuation of each test input exactly.
+    #[arg(long, value_name = "DURATION")]
+    pub base_lm_budget: Option<String>,
+    /// Base-level LM: at most this many updates (also the length of its learning-rate decay).
+    #[arg(long, default_value_t = 20_000)]
+    pub base_lm_steps: u64,
     /// Tokens per input, [CLS] and [SEP] included (the hybrid paper: 80).
     #[arg(long, default_value_t = 80)]
     pub max_len: usize,

@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use dnalm_seq::{RecordSelector, SplitMode};
+use dnalm_tasks::base_lm::BaseLmConfig;
 use dnalm_tasks::model::TaskModel;
 use dnalm_tasks::nextkmer::{
-    base_cnn_scores, bert_scores, ngram_rows, rows_from_scores, write_report, BertStart,
-    FitSummary, NextKmerData, NextKmerResult, NextKmerSpec, NextKmerSummary, Scores, SplitIndex,
+    base_cnn_scores, base_lm_scores, bert_scores, genome_sides, ngram_rows, rows_from_scores,
+    write_report, BertStart, FitSummary, NextKmerData, NextKmerResult, NextKmerSpec,
+    NextKmerSummary, Parts, Scores, SplitIndex,
 };
 use dnalm_train::classify::ClassifyConfig;
 use tracing::info;
@@ -58,7 +60,104 @@ fn check_args(a: &NextkmerArgs) -> Result<()> {
     if a.epochs == 0 || a.patience == 0 || a.batch_size == 0 {
         bail!("--epochs, --patience and --batch-size must be at least 1");
     }
+    if let Some(b) = &a.base_lm_budget {
+        crate::duration::parse_duration(b, "--base-lm-budget")?;
+        if a.base_lm_steps == 0 {
+            bail!("--base-lm-steps must be at least 1");
+        }
+        if a.split == SplitChoice::Random {
+            bail!(
+                "--base-lm-budget trains on the training side of the genome: it needs the \
+                 position split (--split position or both)"
+            );
+        }
+    }
     Ok(())
+}
+
+/// The base-level causal LM's rows (position split only) and its curve
+/// in `base_lm_curve.tsv`.
+fn base_lm_rows(
+    a: &NextkmerArgs,
+    data: &NextKmerData,
+    split: &SplitIndex,
+    kmax: usize,
+    fits: &mut Vec<FitSummary>,
+) -> Result<Vec<NextKmerResult>> {
+    let (Some(budget), SplitMode::Position { .. }) = (&a.base_lm_budget, split_mode(a, split))
+    else {
+        return Ok(Vec::new());
+    };
+    let budget = crate::duration::parse_duration(budget, "--base-lm-budget")?;
+    let select = RecordSelector::new(&a.select, a.select_regex.as_deref())?;
+    let mode = split_mode(a, split);
+    let parts = Parts::new(mode, a.test_fraction, a.valid_fraction, a.seed)?;
+    let sides = genome_sides(&a.genome, &select, mode, &parts, 100_000)?;
+    info!(
+        "base-level LM: {} training and {} validation bases, {} budget",
+        sides.train_bases(),
+        sides.valid_bases(),
+        indicatif::HumanDuration(budget)
+    );
+    let cfg = BaseLmConfig {
+        time_budget: Some(budget),
+        max_steps: a.base_lm_steps,
+        seed: a.seed,
+        ..BaseLmConfig::default()
+    };
+    let pb = crate::progress::bar(cfg.max_steps, format!("base-level LM ({})", split.mode));
+    let sb = std::cell::RefCell::new(None::<indicatif::ProgressBar>);
+    let (scores, fit, curve) = base_lm_scores(
+        data,
+        split,
+        &sides,
+        kmax,
+        &cfg,
+        &mut |s| {
+            pb.set_position(s.step);
+            match s.valid_bits {
+                Some(v) => pb.set_message(format!("held-out {v:.4} bits/base")),
+                None => pb.set_message(format!("loss {:.3}", s.loss)),
+            }
+        },
+        &mut |n| {
+            let mut b = sb.borrow_mut();
+            let bar = b.get_or_insert_with(|| {
+                pb.finish_and_clear();
+                crate::progress::bar(split.test.len() as u64, "scoring continuations")
+            });
+            bar.set_position(n as u64);
+        },
+    )
+    .context("the base-level causal LM")?;
+    pb.finish_and_clear();
+    if let Some(b) = sb.into_inner() {
+        b.finish_and_clear();
+    }
+    let mut tsv = String::from("step\tseconds\ttrain_loss_nats\tvalid_bits_per_base\n");
+    for p in &curve {
+        tsv.push_str(&format!(
+            "{}\t{:.1}\t{:.6}\t{:.6}\n",
+            p.step, p.seconds, p.train_loss, p.valid_bits
+        ));
+    }
+    std::fs::create_dir_all(&a.out_dir)
+        .with_context(|| format!("cannot create {}", a.out_dir.display()))?;
+    dnalm_tasks::report::write_file(&a.out_dir, "base_lm_curve.tsv", tsv.as_bytes())?;
+    let rows = rows_from_scores(data, split, &scores, &a.k, &fit)?;
+    log_rows(&rows);
+    fits.push(fit);
+    Ok(rows)
+}
+
+fn split_mode(a: &NextkmerArgs, split: &SplitIndex) -> SplitMode {
+    if split.mode == SplitMode::Random.to_string() {
+        SplitMode::Random
+    } else {
+        SplitMode::Position {
+            block_len: a.block_len,
+        }
+    }
 }
 
 /// Sample the windows, with a spinner.
@@ -289,6 +388,7 @@ pub fn run(a: NextkmerArgs) -> Result<Vec<NextKmerResult>> {
             rows.extend(r);
         }
         rows.extend(model_rows(&a, &models, &data, split, kmax, &mut fits)?);
+        rows.extend(base_lm_rows(&a, &data, split, kmax, &mut fits)?);
     }
     let summary = NextKmerSummary {
         genome: show_path(&a.genome),

@@ -355,6 +355,8 @@ fn nextkmer_stage(a: &QuickstartArgs, genome: &std::path::Path, md: &mut String)
         lr: 5e-4,
         cnn_lr: 1e-3,
         max_train: a.nextkmer_train,
+        base_lm_budget: None,
+        base_lm_steps: 0,
         max_len: 80,
         seed: a.seed,
     })

@@ -276,14 +276,16 @@ pub struct BaseLmConfig {
 }
 
 impl Default for BaseLmConfig {
-    /// A model that trains at a few updates a second on 2 CPU cores.
+    /// A model that trains at a few updates a second on 2 CPU cores (2 x
+    /// 128 at 3e-3 reached a lower held-out loss than 4 x 128 at 2e-3 in the
+    /// same 13 minutes).
     fn default() -> Self {
         Self {
-            layers: 4,
+            layers: 2,
             hidden: 128,
             heads: 4,
             context: 64,
-            lr: 2e-3,
+            lr: 3e-3,
             warmup: 200,
             batch_size: 32,
             shards: 2,

@@ -231,3 +231,57 @@ pub fn base_cnn_scores(
     );
     Ok((Scores { kmax, probs }, summary))
 }
+
+/// The n-gram's neural successor: a causal language model over single
+/// bases ([`crate::base_lm`]) trained on the training side of the genome
+/// (validation pieces for early stopping), scoring all `4^kmax`
+/// continuations of each test input exactly (product of next-base
+/// probabilities). Returns its training curve too.
+pub fn base_lm_scores(
+    data: &NextKmerData,
+    split: &SplitIndex,
+    sides: &super::GenomeSides,
+    kmax: usize,
+    cfg: &crate::base_lm::BaseLmConfig,
+    on_step: &mut dyn FnMut(&crate::base_lm::BaseLmStep),
+    on_scored: &mut dyn FnMut(usize),
+) -> Result<(Scores, FitSummary, Vec<crate::base_lm::CurvePoint>)> {
+    let started = Instant::now();
+    check_k(data, kmax)?;
+    let run = crate::base_lm::train_base_lm(&sides.train, &sides.valid, cfg, on_step)?;
+    let inputs: Vec<&[u8]> = split.test.iter().map(|&i| data.input(i)).collect();
+    let device = dnalm_model::device(dnalm_model::Backend::Cpu)?;
+    let logp =
+        crate::base_lm::score_continuations(&run.model, &inputs, kmax, 64, &device, on_scored)?;
+    let probs = logp
+        .into_iter()
+        .map(|l| l.into_iter().map(f32::exp).collect())
+        .collect();
+    let tokens = run.steps as f64 * (cfg.batch_size * cfg.context) as f64;
+    let note = format!(
+        "causal, {} layers x {}, context {}; {} training and {} validation bases; {} updates of \
+         {} windows ({}), best held-out {:.4} bits per base at update {}; {:.0} s training",
+        cfg.layers,
+        cfg.hidden,
+        cfg.context,
+        sides.train_bases(),
+        sides.valid_bases(),
+        run.steps,
+        cfg.batch_size,
+        run.stop,
+        run.best_valid_bits,
+        run.best_step,
+        run.seconds
+    );
+    let summary = FitSummary {
+        predictor: "base-level causal LM".into(),
+        train: sides.train_bases(),
+        epochs: None,
+        best_epoch: None,
+        seconds: started.elapsed().as_secs_f64(),
+        tokens_per_s: Some(tokens / run.seconds.max(1e-9)),
+        note,
+        curve: Vec::new(),
+    };
+    Ok((Scores { kmax, probs }, summary, run.curve))
+}

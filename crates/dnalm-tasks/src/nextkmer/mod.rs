@@ -20,11 +20,13 @@ use crate::error::{Result, TaskError};
 use crate::ngram::kmer_code;
 
 mod fit;
+mod genome;
 mod report;
 mod scores;
 mod select;
 
-pub use fit::{base_cnn_scores, bert_scores, BertStart, FitSummary};
+pub use fit::{base_cnn_scores, base_lm_scores, bert_scores, BertStart, FitSummary};
+pub use genome::{genome_sides, GenomeSides};
 pub use report::{write_report, NextKmerSummary};
 pub use scores::{marginal, rows_from_scores, score, top_classes, NextKmerResult, Scores};
 pub use select::{ngram_rows, NgramChoice, NGRAM_ORDERS};
