@@ -246,6 +246,30 @@ fn nextkmer_baselines_model_and_bad_input() {
             vec![
                 "nextkmer",
                 "qs/genome.fa.gz",
+                "--split",
+                "random",
+                "--base-lm-budget",
+                "1m",
+                "--out-dir",
+                "x11",
+            ],
+            "position split",
+        ),
+        (
+            vec![
+                "nextkmer",
+                "qs/genome.fa.gz",
+                "--base-lm-budget",
+                "0",
+                "--out-dir",
+                "x12",
+            ],
+            "--base-lm-budget",
+        ),
+        (
+            vec![
+                "nextkmer",
+                "qs/genome.fa.gz",
                 "--samples",
                 "50",
                 "--out-dir",

@@ -332,6 +332,56 @@ mod tests {
     }
 
     #[test]
+    fn genome_sides_hold_every_training_and_no_test_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.fa");
+        // Two records with an N run; 10 kb blocks.
+        let recs = dnalm_seq::synth::demo_genome(&dnalm_seq::synth::DemoGenome {
+            records: 2,
+            record_len: 60_000,
+            seed: 5,
+        });
+        std::fs::write(&path, dnalm_seq::synth::to_fasta(&recs, 60)).unwrap();
+        let select = RecordSelector::new(Vec::<String>::new(), None).unwrap();
+        let mode = SplitMode::Position { block_len: 10_000 };
+        let parts = Parts::new(mode, 0.2, 0.2, 3).unwrap();
+        let sides = genome_sides(&path, &select, mode, &parts, usize::MAX).unwrap();
+        // Count by hand: every A/C/G/T base whose 1-base stretch is train or valid.
+        let (mut train, mut valid) = (0usize, 0usize);
+        for (r, rec) in recs.iter().enumerate() {
+            for (i, &b) in rec.seq.iter().enumerate() {
+                if !b"ACGT".contains(&b) {
+                    continue;
+                }
+                match parts.assign(r, i as u64, i as u64 + 1) {
+                    Side::Train => train += 1,
+                    Side::Valid => valid += 1,
+                    _ => {}
+                }
+            }
+        }
+        assert_eq!((sides.train_bases(), sides.valid_bases()), (train, valid));
+        assert!(train > 0 && valid > 0);
+        assert!(sides
+            .train
+            .iter()
+            .chain(&sides.valid)
+            .all(|p| p.iter().all(|b| b"ACGT".contains(b))));
+        // The validation cap keeps a share of every piece.
+        let capped = genome_sides(&path, &select, mode, &parts, 1_000).unwrap();
+        assert!(
+            capped.valid_bases() <= 1_000 + 64,
+            "{}",
+            capped.valid_bases()
+        );
+        assert_eq!(capped.train_bases(), train);
+        // The random split has no training side of the genome.
+        let rnd = Parts::new(SplitMode::Random, 0.2, 0.1, 3).unwrap();
+        let err = genome_sides(&path, &select, SplitMode::Random, &rnd, 1_000).unwrap_err();
+        assert!(err.to_string().contains("position split"), "{err}");
+    }
+
+    #[test]
     fn random_split_leaks_and_position_split_does_not() {
         let d = data();
         let rnd = d.split(SplitMode::Random, 0.2, 0.1, 1).unwrap();
