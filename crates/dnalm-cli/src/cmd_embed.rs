@@ -13,7 +13,7 @@ use dnalm_tasks::motif::MotifOptions;
 use dnalm_tasks::report;
 use dnalm_tasks::table::{is_table, read_table};
 use dnalm_tasks::vectors::{contextual, WordVectors};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::args::{
     AttentionArgs, EmbedArgs, ModelArgs, MotifsArgs, PoolingChoice, VectorFormat, VectorsArgs,
@@ -171,17 +171,41 @@ pub fn attention(a: AttentionArgs) -> Result<()> {
             .with_context(|| format!("record {} ({n})", i + 1))?;
         maps.push((format!("seq{}", i + 1), m));
     }
+    let estimate: u64 = maps
+        .iter()
+        .map(|(_, m)| report::attention_bytes_estimate(m))
+        .sum();
+    if estimate > LARGE_OUTPUT {
+        warn!(
+            "about to write about {} to {} ({} record(s)); --max-records 1 or shorter sequences write less",
+            mb(estimate),
+            a.out_dir.display(),
+            maps.len()
+        );
+    }
+    let mut written = 0;
     for (stem, m) in &maps {
-        report::write_attention(&a.out_dir, stem, m)?;
+        written += report::write_attention(&a.out_dir, stem, m)?;
     }
     let rows: Vec<(String, &AttentionMaps)> = maps.iter().map(|(s, m)| (s.clone(), m)).collect();
     report::write_attention_table(&a.out_dir, &rows)?;
     info!(
-        "{} sequence(s) -> {}",
+        "{} sequence(s), {} written -> {}",
         maps.len(),
+        mb(written),
         a.out_dir.join("results.md").display()
     );
     Ok(())
+}
+
+/// Output beyond which `attention` warns before writing (a 300-nt promoter
+/// (~380 hybrid tokens) in a 12-layer, 12-head
+/// model alone is about 230 MB).
+const LARGE_OUTPUT: u64 = 100_000_000;
+
+/// Bytes for a log line: `12.3 MB (12345678 bytes)`.
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB ({bytes} bytes)", bytes as f64 / 1e6)
 }
 
 pub fn motifs(a: MotifsArgs) -> Result<()> {

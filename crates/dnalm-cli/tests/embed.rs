@@ -164,8 +164,17 @@ fn embed_vectors_attention_motifs() {
     dnalm_q()
         .current_dir(d)
         .args(["attention", "-m", "run", "two.txt", "--out-dir", "att"])
+        .args(["--max-records", "2"])
         .assert()
         .success();
+    // The default is one record (each costs ~11 bytes per weight).
+    dnalm_q()
+        .current_dir(d)
+        .args(["attention", "-m", "run", "two.txt", "--out-dir", "att1"])
+        .assert()
+        .success();
+    assert!(d.join("att1/seq1.npy").is_file());
+    assert!(!d.join("att1/seq2.npy").exists());
     let (shape, a) = read_npy(&d.join("att/seq1.npy")).unwrap();
     let heads = shape[1];
     assert_eq!(shape, [2, heads, 50, 50]);

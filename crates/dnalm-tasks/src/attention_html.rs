@@ -76,18 +76,31 @@ function current() {{
   return m;
 }}
 let M = current(), focus = -1;
-function shade(v, max) {{
-  const t = Math.min(1, v / (max || 1));
-  return 'rgb(' + Math.round(255 - 225 * t) + ',' + Math.round(255 - 180 * t) + ',' + Math.round(255 - 80 * t) + ')';
+// Largest value by a loop: `Math.max(...a)` passes every element as an
+// argument and throws RangeError once a map has a few hundred tokens.
+function maxOf(a) {{
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
+  return m;
 }}
+// The map at one pixel per cell on a T x T canvas, scaled up (or down) onto
+// the visible one: one putImageData instead of T * T fillRect calls.
+const cells = document.createElement('canvas');
+cells.width = cells.height = T;
 function drawHeat() {{
   const c = document.getElementById('heat'), g = c.getContext('2d'), s = c.width / T;
-  const max = Math.max(...M);
-  g.clearRect(0, 0, c.width, c.height);
-  for (let q = 0; q < T; q++) for (let k = 0; k < T; k++) {{
-    g.fillStyle = shade(M[q * T + k], max);
-    g.fillRect(k * s, q * s, Math.ceil(s), Math.ceil(s));
+  const max = maxOf(M), cg = cells.getContext('2d'), img = cg.createImageData(T, T);
+  for (let i = 0; i < T * T; i++) {{
+    const t = Math.min(1, M[i] / (max || 1));
+    img.data[4 * i] = 255 - 225 * t;
+    img.data[4 * i + 1] = 255 - 180 * t;
+    img.data[4 * i + 2] = 255 - 80 * t;
+    img.data[4 * i + 3] = 255;
   }}
+  cg.putImageData(img, 0, 0);
+  g.clearRect(0, 0, c.width, c.height);
+  g.imageSmoothingEnabled = false;
+  g.drawImage(cells, 0, 0, c.width, c.height);
   if (focus >= 0) {{ g.strokeStyle = '#d33'; g.strokeRect(0, focus * s, c.width, s); }}
 }}
 function drawLines() {{
@@ -115,7 +128,7 @@ function drawLines() {{
 }}
 function drawBases() {{
   const c = document.getElementById('bases'), g = c.getContext('2d'), v = D.cls_per_base;
-  const max = Math.max(...v), w = c.width / v.length;
+  const max = maxOf(v), w = c.width / v.length;
   g.clearRect(0, 0, c.width, c.height);
   for (let i = 0; i < v.length; i++) {{
     const h = (c.height - 14) * v[i] / (max || 1);
@@ -138,6 +151,9 @@ document.getElementById('lines').onmousemove = e => {{
   if (q >= 0 && q < T && q !== focus) {{ focus = q; info.textContent = 'query ' + q + ' ' + D.tokens[q]; drawHeat(); drawLines(); }}
 }};
 redraw(); drawBases();
+// Set only once everything is drawn: scripts/attention_browser_check.sh
+// looks for it in the DOM chromium renders.
+document.body.dataset.rendered = T;
 </script></body></html>
 "#
     )
@@ -291,6 +307,24 @@ mod tests {
             .unwrap();
         let v: serde_json::Value = serde_json::from_str(&data.replace("<\\/", "</")).unwrap();
         assert_eq!(v["att"][0][1].as_array().unwrap().len(), 25);
+    }
+
+    #[test]
+    fn script_has_no_spread_and_marks_the_end_of_drawing() {
+        let html = attention_html(&maps());
+        let script = html.rsplit("<script>").next().unwrap();
+        // Spread passes one argument per element: RangeError past a few
+        // hundred tokens (T * T weights). Comments may name it.
+        for line in script.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            assert!(!line.contains("..."), "spread in the page's script: {line}");
+        }
+        assert!(script.contains("document.body.dataset.rendered = T;"));
+        // It is the last statement: set only when everything drew.
+        let end = script.split("</script>").next().unwrap().trim_end();
+        assert!(
+            end.ends_with("document.body.dataset.rendered = T;"),
+            "{end}"
+        );
     }
 
     #[test]

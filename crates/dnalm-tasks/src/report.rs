@@ -266,23 +266,39 @@ pub fn write_contextual(dir: &Path, i: usize, name: &str, c: &ContextualVectors)
     write_file(dir, &format!("contextual_{i}.tsv"), tsv.as_bytes())
 }
 
+/// Side of the SVG heat maps of `write_attention`: longer maps are averaged
+/// into this many blocks a side.
+const HEATMAP_CELLS: usize = 128;
+
+/// About how many bytes [`write_attention`] writes for `m`, to warn before
+/// writing: the `.npy` holds 4 bytes per weight and the HTML page at most
+/// about 7 (4 decimals and a comma), each heat-map SVG about 90 per cell.
+pub fn attention_bytes_estimate(m: &AttentionMaps) -> u64 {
+    let weights = (m.layers * m.heads * m.len * m.len) as u64;
+    let cells = m.len.min(HEATMAP_CELLS).pow(2) as u64;
+    weights * (4 + 7) + m.layers as u64 * cells * 90 + 64 * 1024
+}
+
 /// One sequence's attention files, named `{stem}.*`: `.npy`, `.json`,
 /// `.html`, `.layerN.svg` (mean of heads) and `.cls.svg` (per base).
-pub fn write_attention(dir: &Path, stem: &str, m: &AttentionMaps) -> Result<()> {
+/// Returns the bytes written.
+pub fn write_attention(dir: &Path, stem: &str, m: &AttentionMaps) -> Result<u64> {
     create_dir(dir)?;
-    write_npy(
-        &dir.join(format!("{stem}.npy")),
-        &[m.layers, m.heads, m.len, m.len],
-        &m.data,
-    )?;
+    let npy = dir.join(format!("{stem}.npy"));
+    write_npy(&npy, &[m.layers, m.heads, m.len, m.len], &m.data)?;
+    let mut bytes = file_len(&npy)?;
+    let mut write = |name: String, text: &[u8]| -> Result<()> {
+        write_file(dir, &name, text)?;
+        bytes += text.len() as u64;
+        Ok(())
+    };
     let json = serde_json::to_string_pretty(&m.info()).expect("serialise");
-    write_file(dir, &format!("{stem}.json"), json.as_bytes())?;
-    write_file(dir, &format!("{stem}.html"), attention_html(m).as_bytes())?;
+    write(format!("{stem}.json"), json.as_bytes())?;
+    write(format!("{stem}.html"), attention_html(m).as_bytes())?;
     for l in 0..m.layers {
-        write_file(
-            dir,
-            &format!("{stem}.layer{}.svg", l + 1),
-            heatmap_svg(m, l, None, 128).as_bytes(),
+        write(
+            format!("{stem}.layer{}.svg", l + 1),
+            heatmap_svg(m, l, None, HEATMAP_CELLS).as_bytes(),
         )?;
     }
     let pts: Vec<(f64, f64)> = m
@@ -291,14 +307,21 @@ pub fn write_attention(dir: &Path, stem: &str, m: &AttentionMaps) -> Result<()> 
         .enumerate()
         .map(|(i, &v)| (i as f64, v))
         .collect();
+    let cls = dir.join(format!("{stem}.cls.svg"));
     line_chart_svg(
-        &dir.join(format!("{stem}.cls.svg")),
+        &cls,
         &format!("{}: [CLS] attention per base, last layer", m.name),
         "base",
         "attention (heads summed)",
         &[("cls".into(), pts)],
     )?;
-    Ok(())
+    Ok(bytes + file_len(&cls)?)
+}
+
+fn file_len(path: &Path) -> Result<u64> {
+    Ok(std::fs::metadata(path)
+        .map_err(|e| TaskError::io(path, e))?
+        .len())
 }
 
 /// The `attention` results table: one row per sequence.
