@@ -37,15 +37,17 @@ fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map_or(String::new(), |v| v.to_string())
 }
 
+/// The rows without wall time, so that the same seed gives the same bytes
+/// (time and tokens/s are in `results.md` and `results.json`).
 fn tsv(rows: &[NextKmerResult]) -> String {
     let mut t = String::from(
         "split\tk\tpredictor\ttrain\ttest\taccuracy\ttop5_accuracy\tbits_per_base\tchance\t\
-         epochs\tbest_epoch\tseconds\ttokens_per_s\tnote\n",
+         epochs\tbest_epoch\tnote\n",
     );
     for r in rows {
         writeln!(
             t,
-            "{}\t{}\t{}\t{}\t{}\t{:.6}\t{:.6}\t{:.6}\t{:.6}\t{}\t{}\t{:.1}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{:.6}\t{:.6}\t{:.6}\t{:.6}\t{}\t{}\t{}",
             r.split,
             r.k,
             r.predictor,
@@ -57,8 +59,6 @@ fn tsv(rows: &[NextKmerResult]) -> String {
             r.chance,
             opt(&r.epochs),
             opt(&r.best_epoch),
-            r.seconds,
-            r.tokens_per_s.map_or(String::new(), |v| format!("{v:.0}")),
             r.note
         )
         .expect("string");
