@@ -491,7 +491,7 @@ pub fn train_base_lm(
         };
         let mut valid_bits = None;
         let mut stop_now = stop;
-        if step % cfg.eval_every == 0 || stop.is_some() {
+        if step.is_multiple_of(cfg.eval_every) || stop.is_some() {
             let (bits, inference) = evaluate(&model)?;
             valid_bits = Some(bits);
             curve.push(CurvePoint {
