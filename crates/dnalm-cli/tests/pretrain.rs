@@ -7,23 +7,10 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{dnalm, dnalm_q, tmp, train, Rng};
+use common::{dnalm, dnalm_q, tmp, train};
 
-/// 160 sequences of 128 nt strung from eight 16-nt "words" (so masked
-/// tokens can be learned from context), and a 4-mer tokenizer (vocabulary
-/// 261) so the tiny model is quick.
 fn setup(dir: &Path) {
-    let mut rng = Rng::new(11);
-    let words: Vec<String> = (0..8).map(|_| rng.dna(16)).collect();
-    let mut text = String::new();
-    for _ in 0..160 {
-        for _ in 0..8 {
-            text.push_str(&words[rng.below(8) as usize]);
-        }
-        text.push('\n');
-    }
-    std::fs::write(dir.join("seq.txt"), text).unwrap();
-    train(dir, "k4.json", &["--kind", "kmer", "--k", "4"], None);
+    common::word_corpus(dir);
 }
 
 const SMALL: &[(&str, &str)] = &[

@@ -9,22 +9,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_absent, assert_fails, dnalm, dnalm_q, tmp, train, Rng};
+use common::{assert_absent, assert_fails, dnalm, dnalm_q, tmp};
 
-/// 160 sequences of 128 nt strung from eight 16-nt words, and a 4-mer
-/// tokenizer, as in tests/pretrain.rs.
 fn setup(dir: &Path) {
-    let mut rng = Rng::new(11);
-    let words: Vec<String> = (0..8).map(|_| rng.dna(16)).collect();
-    let mut text = String::new();
-    for _ in 0..160 {
-        for _ in 0..8 {
-            text.push_str(&words[rng.below(8) as usize]);
-        }
-        text.push('\n');
-    }
-    std::fs::write(dir.join("seq.txt"), text).unwrap();
-    train(dir, "k4.json", &["--kind", "kmer", "--k", "4"], None);
+    common::word_corpus(dir);
 }
 
 const QUICK: &[(&str, &str)] = &[

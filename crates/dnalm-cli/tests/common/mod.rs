@@ -343,3 +343,20 @@ pub fn pretrain_tiny(dir: &Path, tok: &str, corpus: &str, steps: u32, max_len: u
         .assert()
         .success();
 }
+
+/// 160 sequences of 128 nt strung from eight 16-nt "words" (so masked
+/// tokens can be learned from context) in `seq.txt`, and a 4-mer tokenizer
+/// (vocabulary 261, so the tiny model is quick) in `k4.json`.
+pub fn word_corpus(dir: &Path) {
+    let mut rng = Rng::new(11);
+    let words: Vec<String> = (0..8).map(|_| rng.dna(16)).collect();
+    let mut text = String::new();
+    for _ in 0..160 {
+        for _ in 0..8 {
+            text.push_str(&words[rng.below(8) as usize]);
+        }
+        text.push('\n');
+    }
+    std::fs::write(dir.join("seq.txt"), text).unwrap();
+    train(dir, "k4.json", &["--kind", "kmer", "--k", "4"], None);
+}

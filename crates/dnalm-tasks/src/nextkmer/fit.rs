@@ -55,6 +55,27 @@ fn classes(data: &NextKmerData, kmax: usize) -> Result<usize> {
     Ok(1usize << (2 * kmax))
 }
 
+/// The training, validation and test examples of `split`: inputs through
+/// `encode`, labels the next `kmax` bases.
+fn examples(
+    data: &NextKmerData,
+    split: &SplitIndex,
+    kmax: usize,
+    encode: &dyn Fn(&[u8]) -> Result<Vec<u32>>,
+) -> Result<[Vec<ClassExample>; 3]> {
+    let part = |idx: &[usize]| -> Result<Vec<ClassExample>> {
+        idx.iter()
+            .map(|&i| {
+                Ok(ClassExample {
+                    ids: encode(data.input(i))?,
+                    label: data.label(i, kmax),
+                })
+            })
+            .collect()
+    };
+    Ok([part(&split.train)?, part(&split.valid)?, part(&split.test)?])
+}
+
 /// Train `model` with validation and score the test windows.
 #[allow(clippy::too_many_arguments)]
 fn fit_and_score<M: Classifier>(
@@ -119,21 +140,7 @@ pub fn bert_scores(
 ) -> Result<(Scores, FitSummary)> {
     let started = Instant::now();
     let n = classes(data, kmax)?;
-    let examples = |idx: &[usize]| -> Result<Vec<ClassExample>> {
-        idx.iter()
-            .map(|&i| {
-                Ok(ClassExample {
-                    ids: model.frame(data.input(i), max_len)?,
-                    label: data.label(i, kmax),
-                })
-            })
-            .collect()
-    };
-    let (train, valid, test) = (
-        examples(&split.train)?,
-        examples(&split.valid)?,
-        examples(&split.test)?,
-    );
+    let [train, valid, test] = examples(data, split, kmax, &|seq| model.frame(seq, max_len))?;
     let pad = model.tokenizer.vocab().specials().pad;
     let config = model.pretrained.config.clone();
     let clf = match start {
@@ -192,25 +199,9 @@ pub fn base_cnn_scores(
 ) -> Result<(Scores, FitSummary)> {
     let started = Instant::now();
     let n = classes(data, kmax)?;
-    let examples = |idx: &[usize]| -> Result<Vec<ClassExample>> {
-        idx.iter()
-            .map(|&i| {
-                Ok(ClassExample {
-                    ids: data
-                        .input(i)
-                        .iter()
-                        .map(|&b| base_id(b))
-                        .collect::<Result<_>>()?,
-                    label: data.label(i, kmax),
-                })
-            })
-            .collect()
-    };
-    let (train, valid, test) = (
-        examples(&split.train)?,
-        examples(&split.valid)?,
-        examples(&split.test)?,
-    );
+    let [train, valid, test] = examples(data, split, kmax, &|seq| {
+        seq.iter().map(|&b| base_id(b)).collect()
+    })?;
     let c = KmerCnnConfig::new(data.spec.input, n);
     let model = dnalm_model::seeded(cfg.seed, || KmerCnn::new(&c, device))?;
     let params = model.num_params();
