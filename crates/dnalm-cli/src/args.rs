@@ -521,6 +521,10 @@ pub struct NextkmerArgs {
     /// Longest context the n-gram baseline may choose, in bases (at most 24).
     #[arg(long, default_value_t = 24)]
     pub ngram_order: usize,
+    /// Also count the n-gram over every base of the training side of the genome, as the
+    /// base-level LM learns (position split only); on by default with --base-lm-budget.
+    #[arg(long)]
+    pub ngram_genome: bool,
     /// A pre-trained model to fine-tune: NAME=DIR (repeatable). Each is reported beside the
     /// same architecture trained from scratch (unless --no-controls).
     #[arg(long = "model", value_name = "NAME=DIR")]

@@ -7,9 +7,9 @@ use dnalm_seq::{RecordSelector, SplitMode};
 use dnalm_tasks::base_lm::BaseLmConfig;
 use dnalm_tasks::model::TaskModel;
 use dnalm_tasks::nextkmer::{
-    base_cnn_scores, base_lm_scores, bert_scores, genome_sides, ngram_rows, rows_from_scores,
-    write_report, BertStart, FitSummary, NextKmerData, NextKmerResult, NextKmerSpec,
-    NextKmerSummary, Parts, Scores, SplitIndex,
+    base_cnn_scores, base_lm_scores, bert_scores, genome_ngram_rows, genome_sides, ngram_rows,
+    rows_from_scores, write_report, BertStart, FitSummary, GenomeSides, NextKmerData,
+    NextKmerResult, NextKmerSpec, NextKmerSummary, Parts, Scores, SplitIndex,
 };
 use dnalm_train::classify::ClassifyConfig;
 use tracing::info;
@@ -60,6 +60,9 @@ fn check_args(a: &NextkmerArgs) -> Result<()> {
     if a.epochs == 0 || a.patience == 0 || a.batch_size == 0 {
         bail!("--epochs, --patience and --batch-size must be at least 1");
     }
+    if a.ngram_genome && a.split == SplitChoice::Random {
+        bail!("--ngram-genome counts the training side of the genome: it needs the position split");
+    }
     if let Some(b) = &a.base_lm_budget {
         crate::duration::parse_duration(b, "--base-lm-budget")?;
         if a.base_lm_steps == 0 {
@@ -89,10 +92,7 @@ fn base_lm_rows(
         return Ok(Vec::new());
     };
     let budget = crate::duration::parse_duration(budget, "--base-lm-budget")?;
-    let select = RecordSelector::new(&a.select, a.select_regex.as_deref())?;
-    let mode = split_mode(a, split);
-    let parts = Parts::new(mode, a.test_fraction, a.valid_fraction, a.seed)?;
-    let sides = genome_sides(&a.genome, &select, mode, &parts, 100_000)?;
+    let sides = genome_side_of(a, split)?.expect("the position split with --base-lm-budget");
     info!(
         "base-level LM: {} training and {} validation bases, {} budget",
         sides.train_bases(),
@@ -148,6 +148,21 @@ fn base_lm_rows(
     log_rows(&rows);
     fits.push(fit);
     Ok(rows)
+}
+
+/// The training and validation sides of the genome, for the base-level LM
+/// and the n-gram over the training side (position split, when asked).
+fn genome_side_of(a: &NextkmerArgs, split: &SplitIndex) -> Result<Option<GenomeSides>> {
+    let mode = split_mode(a, split);
+    let wanted = a.ngram_genome || a.base_lm_budget.is_some();
+    if !wanted || mode == SplitMode::Random {
+        return Ok(None);
+    }
+    let select = RecordSelector::new(&a.select, a.select_regex.as_deref())?;
+    let parts = Parts::new(mode, a.test_fraction, a.valid_fraction, a.seed)?;
+    Ok(Some(genome_sides(
+        &a.genome, &select, mode, &parts, 100_000,
+    )?))
 }
 
 fn split_mode(a: &NextkmerArgs, split: &SplitIndex) -> SplitMode {
@@ -377,12 +392,16 @@ pub fn run(a: NextkmerArgs) -> Result<Vec<NextKmerResult>> {
     let mut fits = Vec::new();
     for split in &splits {
         rows.extend(chance_rows(split, &a.k));
+        let sides = genome_side_of(&a, split)?;
         for &k in &a.k {
             let pb = crate::progress::spinner(format!(
                 "{} split, k = {k}: n-gram counts and validation",
                 split.mode
             ));
-            let r = ngram_rows(&data, split, k, a.ngram_order)?;
+            let mut r = ngram_rows(&data, split, k, a.ngram_order)?;
+            if let Some(sides) = &sides {
+                r.extend(genome_ngram_rows(&data, split, k, a.ngram_order, sides)?);
+            }
             pb.finish_and_clear();
             log_rows(&r);
             rows.extend(r);

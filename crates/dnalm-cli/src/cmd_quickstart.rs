@@ -345,6 +345,7 @@ fn nextkmer_stage(a: &QuickstartArgs, genome: &std::path::Path, md: &mut String)
             (a.record_len as u64 / 10).clamp(1_000, 100_000)
         },
         ngram_order: 24,
+        ngram_genome: false,
         models: vec![format!("hybrid={}", a.out_dir.join("pretrain").display())],
         select: Vec::new(),
         select_regex: None,

@@ -62,6 +62,7 @@ fn nextkmer_baselines_model_and_bad_input() {
                 "10000",
                 "--model",
                 "k6=run",
+                "--ngram-genome",
                 "--epochs",
                 "2",
                 "--patience",
@@ -108,8 +109,20 @@ fn nextkmer_baselines_model_and_bad_input() {
                     "{split} {k} {name}: {r:?}"
                 );
             }
-            let ngrams = of(split, k, &|p| p.contains("-gram ("));
+            let ngrams = of(split, k, &|p| {
+                p.contains("-gram (") && !p.contains("training side")
+            });
             assert!((1..=2).contains(&ngrams.len()), "{r:?}");
+            // --ngram-genome: the n-gram over every base of the training
+            // side too, under the position split only.
+            let side = of(split, k, &|p| p.ends_with(", training side)"));
+            if split == "position" {
+                assert!((1..=2).contains(&side.len()), "{r:?}");
+                let bases: usize = side[0][3].parse().unwrap();
+                assert!(bases > 100_000, "{:?}", side[0]);
+            } else {
+                assert!(side.is_empty(), "{r:?}");
+            }
         }
     }
     for row in &r {
@@ -267,6 +280,18 @@ fn nextkmer_baselines_model_and_bad_input() {
                 "x12",
             ],
             "--base-lm-budget",
+        ),
+        (
+            vec![
+                "nextkmer",
+                "qs/genome.fa.gz",
+                "--split",
+                "random",
+                "--ngram-genome",
+                "--out-dir",
+                "x13",
+            ],
+            "position split",
         ),
         (
             vec![

@@ -29,7 +29,7 @@ pub use fit::{base_cnn_scores, base_lm_scores, bert_scores, BertStart, FitSummar
 pub use genome::{genome_sides, GenomeSides};
 pub use report::{write_report, NextKmerSummary};
 pub use scores::{marginal, rows_from_scores, score, top_classes, NextKmerResult, Scores};
-pub use select::{ngram_rows, NgramChoice, NGRAM_ORDERS};
+pub use select::{genome_ngram_rows, ngram_rows, NgramChoice, NGRAM_ORDERS};
 
 /// How the dataset is cut from the genome.
 #[derive(Debug, Clone, PartialEq)]

@@ -79,10 +79,44 @@ pub fn ngram_rows(
     k: usize,
     max_order: usize,
 ) -> Result<Vec<NextKmerResult>> {
+    let train = split.train.iter().map(|&i| data.windows[i].seq.as_slice());
+    ngram_rows_from(data, split, k, max_order, train, split.train.len(), "")
+}
+
+/// [`ngram_rows`] with the counts taken over every base of the training
+/// side of the genome (`sides.train`), as the base-level LM learns from
+/// them; the predictor's name says so.
+pub fn genome_ngram_rows(
+    data: &NextKmerData,
+    split: &SplitIndex,
+    k: usize,
+    max_order: usize,
+    sides: &super::GenomeSides,
+) -> Result<Vec<NextKmerResult>> {
+    let train = sides.train.iter().map(Vec::as_slice);
+    ngram_rows_from(
+        data,
+        split,
+        k,
+        max_order,
+        train,
+        sides.train_bases(),
+        ", training side",
+    )
+}
+
+fn ngram_rows_from<'a>(
+    data: &'a NextKmerData,
+    split: &'a SplitIndex,
+    k: usize,
+    max_order: usize,
+    train: impl Iterator<Item = &'a [u8]>,
+    fitted_on: usize,
+    label: &str,
+) -> Result<Vec<NextKmerResult>> {
     check_k(data, k)?;
     crate::ngram::check_order(max_order)?;
     let started = Instant::now();
-    let train = split.train.iter().map(|&i| data.windows[i].seq.as_slice());
     let queries = split
         .valid
         .iter()
@@ -140,8 +174,8 @@ pub fn ngram_rows(
         rows.push(NextKmerResult {
             split: split.mode.clone(),
             k,
-            predictor: format!("{}-gram ({})", c.order, c.smoothing),
-            train: split.train.len(),
+            predictor: format!("{}-gram ({}{label})", c.order, c.smoothing),
+            train: fitted_on,
             test: split.test.len(),
             accuracy,
             top5_accuracy,
