@@ -6,7 +6,10 @@
 # base-level causal LM trained on the training side of the genome.
 #
 # The pre-training corpus is cut with the same seed, test fraction and 100 kb
-# blocks as `dnalm nextkmer`, so its training file holds no test block.
+# blocks as `dnalm nextkmer`, so its training file holds no test block. Its
+# held-out file (the test blocks) only reports the masked-LM loss: the kept
+# checkpoint is the last update's (on 2026-12-06 the loss fell at every
+# evaluation but one, and the last was the lowest), so it chose nothing.
 # Usage: bench/nextkmer_chr2_ecoli.sh [OUT] (default /tmp/dnalm-nextkmer)
 #   DNALM=path/to/dnalm (default target/release/dnalm), DNALM_DATA (default ../shared/data)
 #   SAMPLES (default 50000), PRETRAIN_STEPS (default 3000), BASE_LM (default 15m)
