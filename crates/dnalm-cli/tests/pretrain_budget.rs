@@ -9,7 +9,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_absent, assert_fails, dnalm, dnalm_q, tmp};
+use common::{assert_absent, assert_fails, dnalm, dnalm_q, run_ok, tmp};
 
 fn setup(dir: &Path) {
     common::word_corpus(dir);
@@ -127,15 +127,7 @@ fn a_budget_stops_the_run_and_the_best_model_is_kept() {
 fn a_budget_without_max_steps_fits_the_schedule() {
     let t = tmp();
     setup(t.path());
-    let out = pretrain(t.path(), "run", &["--time-budget", "12s"])
-        .args(["--warmup-steps", "5000"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(pretrain(t.path(), "run", &["--time-budget", "12s"]).args(["--warmup-steps", "5000"]));
     let run = t.path().join("run");
     let summary = json(run.join("summary.json"));
     let plan = &summary["plan"];
@@ -162,14 +154,15 @@ fn patience_stops_when_the_held_out_loss_stops_falling() {
     setup(t.path());
     // A learning rate of 1e-9 leaves the held-out loss where it starts:
     // evaluations at 2 (the reference), 4 and 6 (no gain of 0.001), stop.
-    let out = pretrain(t.path(), "run", &["--lr", "1e-9", "--warmup-steps", "0"])
-        .args(["--max-steps", "40", "--eval-every", "2", "--patience", "2"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        pretrain(t.path(), "run", &["--lr", "1e-9", "--warmup-steps", "0"]).args([
+            "--max-steps",
+            "40",
+            "--eval-every",
+            "2",
+            "--patience",
+            "2",
+        ]),
     );
     let run = t.path().join("run");
     let summary = json(run.join("summary.json"));
