@@ -84,6 +84,7 @@ fn base_lm_rows(
     a: &NextkmerArgs,
     data: &NextKmerData,
     split: &SplitIndex,
+    sides: &GenomeSides,
     kmax: usize,
     fits: &mut Vec<FitSummary>,
 ) -> Result<Vec<NextKmerResult>> {
@@ -92,7 +93,6 @@ fn base_lm_rows(
         return Ok(Vec::new());
     };
     let budget = crate::duration::parse_duration(budget, "--base-lm-budget")?;
-    let sides = genome_side_of(a, split)?.expect("the position split with --base-lm-budget");
     info!(
         "base-level LM: {} training and {} validation bases, {} budget",
         sides.train_bases(),
@@ -110,7 +110,7 @@ fn base_lm_rows(
     let (scores, fit, curve) = base_lm_scores(
         data,
         split,
-        &sides,
+        sides,
         kmax,
         &cfg,
         &mut |s| {
@@ -370,22 +370,25 @@ fn chance_rows(split: &SplitIndex, ks: &[usize]) -> Vec<NextKmerResult> {
 pub fn run(a: NextkmerArgs) -> Result<Vec<NextKmerResult>> {
     check_args(&a)?;
     let models = parse_models(&a.models)?;
-    // Open every model (and check its tokenizer) before the long work.
+    // Open every model, check its tokenizer and that it encodes an input of
+    // A/C/G/T, before the long work.
     let device = dnalm_model::device(dnalm_model::Backend::Cpu)?.autodiff();
+    let probe: Vec<u8> = b"ACGT"
+        .iter()
+        .copied()
+        .cycle()
+        .take(NextKmerSpec::default().input)
+        .collect();
     for (name, dir) in &models {
-        TaskModel::open(dir, None, &device).with_context(|| format!("--model {name}"))?;
-    }
-    let data = sample(&a)?;
-    // A tokenizer that cannot encode the windows fails now, not after the n-gram.
-    for (name, dir) in &models {
-        let m = TaskModel::open(dir, None, &device)?;
-        m.frame(data.input(0), a.max_len).with_context(|| {
+        let m = TaskModel::open(dir, None, &device).with_context(|| format!("--model {name}"))?;
+        m.frame(&probe, a.max_len).with_context(|| {
             format!(
                 "--model {name}: its tokenizer {} cannot encode the windows",
                 m.tokenizer_path.display()
             )
         })?;
     }
+    let data = sample(&a)?;
     let splits = splits(&a, &data)?;
     let kmax = *a.k.iter().max().expect("checked non-empty");
     let mut rows = Vec::new();
@@ -407,7 +410,9 @@ pub fn run(a: NextkmerArgs) -> Result<Vec<NextKmerResult>> {
             rows.extend(r);
         }
         rows.extend(model_rows(&a, &models, &data, split, kmax, &mut fits)?);
-        rows.extend(base_lm_rows(&a, &data, split, kmax, &mut fits)?);
+        if let Some(sides) = &sides {
+            rows.extend(base_lm_rows(&a, &data, split, sides, kmax, &mut fits)?);
+        }
     }
     let summary = NextKmerSummary {
         genome: show_path(&a.genome),
